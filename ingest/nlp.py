@@ -1,0 +1,79 @@
+"""The Dutch spaCy pipeline, shared by chunking (sentences) and coding (lemmas, matcher).
+
+``nl_core_news_*`` is used when one is installed; otherwise ``spacy.blank("nl")`` with a
+sentencizer and a lemmatizer component backed by simplemma (good Dutch lemmas, offline).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+TRAINED_PIPELINES = ("nl_core_news_lg", "nl_core_news_md", "nl_core_news_sm")
+
+
+def _register_lemmatizer() -> None:
+    from spacy.language import Language
+
+    if "simplemma_lemmatizer" in Language.factories:
+        return
+
+    @Language.component("simplemma_lemmatizer")
+    def simplemma_lemmatizer(doc: Any) -> Any:
+        import simplemma
+
+        for token in doc:
+            if token.is_alpha:
+                token.lemma_ = simplemma.lemmatize(token.lower_, lang="nl").lower()
+            else:
+                token.lemma_ = token.lower_
+        return doc
+
+
+@lru_cache(maxsize=2)
+def get_nlp(lemmas: bool = False) -> Any:
+    """The Dutch pipeline; with ``lemmas`` it sets ``token.lemma_`` too."""
+    import spacy
+
+    for name in TRAINED_PIPELINES:
+        try:
+            nlp = spacy.load(name, exclude=[] if lemmas else ["lemmatizer", "ner"])
+        except OSError:
+            continue
+        log.info("using spaCy pipeline %s", name)
+        return nlp
+    nlp = spacy.blank("nl")
+    nlp.add_pipe(
+        "sentencizer",
+        config={"punct_chars": [".", "!", "?", "…", "\u3002"], "overwrite": False},
+    )
+    if lemmas:
+        _register_lemmatizer()
+        nlp.add_pipe("simplemma_lemmatizer")
+    return nlp
+
+
+def pipeline_name(nlp: Any) -> str:
+    meta = getattr(nlp, "meta", {}) or {}
+    return f"{meta.get('lang', 'nl')}_{meta.get('name', 'blank')}-{meta.get('version', '0')}"
+
+
+def sentence_spans(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """Character spans of the sentences of ``text`` (offsets shifted by ``start``).
+
+    Leading and trailing whitespace is kept out of each span.
+    """
+    doc = get_nlp()(text)
+    spans = []
+    for sent in doc.sents:
+        s, e = sent.start_char, sent.end_char
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            spans.append((start + s, start + e))
+    return spans

@@ -1,0 +1,266 @@
+"""From cleaned page lines to one document text with paragraphs, list items and sections.
+
+Lines are grouped into blocks (paragraph, list item, heading, caption); lines inside a block
+are joined with a space, or without one where a line-break hyphen is rejoined. Blocks are
+separated by a blank line. The offsets of the first character of every page and every
+block are kept, so every character of the result can be traced to its PDF page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from statistics import quantiles
+
+from .clean import BULLET, Vocabulary, is_suspension, keep_hyphen
+from .models import Section
+
+NUMBERED_HEADING_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){1,3})\.?\s+(\S.{1,150})$")
+CHAPTER_RE = re.compile(r"^(\d{1,2})\s+([A-ZÀ-Ý][^.;:!?]{2,70})$")
+CAPTION_RE = re.compile(r"^(Figuur|Tabel|Grafiek|Box|Kader|Bijlage|Figure|Table)\s+\d", re.I)
+LIST_START_RE = re.compile(
+    rf"^(?:[{BULLET}\-–*]\s+|o\s+(?=\S)|\d{{1,2}}[.)]\s+(?=\S)|[a-z][.)]\s+(?=\S))"
+)
+_TERMINAL = ".!?:;"
+
+
+@dataclass(slots=True)
+class Block:
+    kind: str  # "paragraph" | "item" | "heading" | "chapter" | "caption"
+    lines: list[tuple[int, str]] = field(default_factory=list)  # (page number, text)
+    level: int = 0
+    number: str = ""
+
+    @property
+    def text(self) -> str:
+        return " ".join(t for _, t in self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    text: str
+    page_starts: tuple[int, ...]
+    blocks: tuple[tuple[int, int], ...]
+    sections: tuple[Section, ...]
+
+
+def _classify(line: str) -> str:
+    if NUMBERED_HEADING_RE.match(line) and not line.rstrip().endswith((".", ",", ";")):
+        return "heading"
+    if CHAPTER_RE.match(line) and len(line.split()) <= 10:
+        return "chapter"
+    if CAPTION_RE.match(line):
+        return "caption"
+    if LIST_START_RE.match(line):
+        return "item"
+    return "text"
+
+
+def _typical_width(pages: list[list[str]]) -> float:
+    lengths = [len(ln.strip()) for lines in pages for ln in lines if len(ln.strip()) > 20]
+    if len(lengths) < 10:
+        return max(lengths, default=80) * 1.0
+    return quantiles(lengths, n=10)[7]  # the 80th percentile: a full line
+
+
+def build_blocks(pages: list[list[str]]) -> list[Block]:
+    """Group the lines of all pages into blocks, in reading order."""
+    width = _typical_width(pages)
+    flat: list[tuple[int, str]] = []
+    for number, lines in enumerate(pages, start=1):
+        for ln in lines:
+            flat.append((number, ln.strip()))
+
+    blocks: list[Block] = []
+    current: Block | None = None
+
+    def close() -> None:
+        nonlocal current
+        if current is not None and current.lines:
+            blocks.append(current)
+        current = None
+
+    for i, (page, line) in enumerate(flat):
+        if not line:
+            close()
+            continue
+        kind = _classify(line)
+        prev_text = current.lines[-1][1] if current and current.lines else ""
+        nxt = next((t for _, t in flat[i + 1 :] if t), "")
+        if kind == "chapter":
+            # A chapter title in the margin can interrupt a sentence: keep it out of the flow.
+            close_needed = not prev_text or prev_text.endswith(tuple(_TERMINAL))
+            if close_needed:
+                close()
+            blocks.append(Block(kind="chapter", lines=[(page, line)], number=line.split()[0]))
+            continue
+        if kind in ("heading", "caption"):
+            close()
+            number = line.split()[0].rstrip(".") if kind == "heading" else ""
+            level = number.count(".") + 1 if number else 0
+            blocks.append(Block(kind=kind, lines=[(page, line)], level=level, number=number))
+            continue
+        if kind == "item":
+            close()
+            current = Block(kind="item", lines=[(page, line)])
+            continue
+        if current is None:
+            current = Block(kind="paragraph", lines=[(page, line)])
+        elif _ends_paragraph(prev_text, line, width):
+            close()
+            current = Block(kind="paragraph", lines=[(page, line)])
+        else:
+            current.lines.append((page, line))
+        if _is_subheading(line, nxt, width, current) and len(current.lines) == 1:
+            current.kind = "subheading"
+            close()
+    close()
+    return blocks
+
+
+def _ends_paragraph(prev: str, line: str, width: float) -> bool:
+    """Whether ``prev`` closed a paragraph before ``line`` starts."""
+    if not prev:
+        return True
+    short = len(prev) < 0.8 * width
+    if prev.endswith("-"):
+        return False
+    if short and prev.endswith(tuple(_TERMINAL) + (")", '"', "'")):
+        return True
+    return False
+
+
+def _is_subheading(line: str, nxt: str, width: float, block: Block | None) -> bool:
+    """A short title line on its own: no closing punctuation, followed by a capitalised line."""
+    if block is None or block.kind != "paragraph":
+        return False
+    words = line.split()
+    return (
+        len(line) < 0.7 * width
+        and 1 <= len(words) <= 12
+        and line[0].isupper()
+        and not line.endswith(tuple(_TERMINAL) + (",", "-"))
+        and bool(nxt)
+        and (nxt[0].isupper() or nxt[0] in BULLET)
+    )
+
+
+def render(blocks: list[Block], n_pages: int) -> Layout:
+    """Join blocks into one text; record page starts, block spans and the section path."""
+    vocab = Vocabulary(t for b in blocks for _, t in b.lines)
+    parts: list[str] = []
+    length = 0
+    page_starts: dict[int, int] = {}
+    spans: list[tuple[int, int]] = []
+    chapter_titles = {b.number: b.text for b in blocks if b.kind == "chapter"}
+    section_marks: list[tuple[int, tuple[str, ...], bool]] = []
+    heading: str | None = None
+    sub: str | None = None
+
+    for block in blocks:
+        if block.kind == "chapter":
+            continue  # recorded in chapter_titles; its text stays out of the flow
+        if block.kind == "heading":
+            heading, sub = block.text, None
+        elif block.kind == "subheading" and heading is not None:
+            sub = block.text
+        if block.kind in ("heading", "subheading"):
+            path = _path(heading, sub, chapter_titles)
+            if path:
+                offset = length + (2 if parts else 0)
+                section_marks.append((offset, path, block.kind == "subheading"))
+
+        if parts:
+            parts.append("\n\n")
+            length += 2
+        start = length
+        lines = block.lines
+        for j, (page, text) in enumerate(lines):
+            if j > 0:
+                prev = lines[j - 1][1]
+                joiner = " "
+                if prev.endswith("-") and len(prev) > 1 and prev[-2].isalpha():
+                    if is_suspension(text):
+                        joiner = " "
+                    elif keep_hyphen(prev, text, vocab):
+                        joiner = ""
+                    else:
+                        parts[-1] = parts[-1][:-1]
+                        length -= 1
+                        joiner = ""
+                parts.append(joiner)
+                length += len(joiner)
+            page_starts.setdefault(page, length)
+            parts.append(text)
+            length += len(text)
+        spans.append((start, length))
+
+    text = "".join(parts)
+    starts: list[int] = []
+    for number in range(n_pages, 0, -1):  # an empty page starts where the next one does
+        starts.append(page_starts.get(number, starts[-1] if starts else len(text)))
+    starts.reverse()
+    for i in range(1, len(starts)):
+        starts[i] = max(starts[i], starts[i - 1])
+    return Layout(
+        text=text,
+        page_starts=tuple(starts),
+        blocks=tuple(spans),
+        sections=_sections(_drop_short_subsections(section_marks, len(text)), len(text)),
+    )
+
+
+def _path(
+    heading: str | None, sub: str | None, chapters: dict[str, str]
+) -> tuple[str, ...]:
+    path: list[str] = []
+    if heading is not None:
+        major = heading.split()[0].split(".")[0]
+        if major in chapters:
+            path.append(chapters[major])
+        path.append(heading)
+    if sub is not None:
+        path.append(sub)
+    return tuple(path)
+
+
+MIN_SUBSECTION_CHARS = 150
+
+
+def _drop_short_subsections(
+    marks: list[tuple[int, tuple[str, ...], bool]], end: int
+) -> list[tuple[int, tuple[str, ...]]]:
+    """Forget sub-headings that head almost nothing: table cells and labels, not sections."""
+    kept: list[tuple[int, tuple[str, ...]]] = []
+    carry: int | None = None  # start of a bare heading that its first sub-section absorbs
+    for i, (start, path, is_sub) in enumerate(marks):
+        stop = marks[i + 1][0] if i + 1 < len(marks) else end
+        if is_sub and stop - start < MIN_SUBSECTION_CHARS:
+            continue
+        if carry is not None:
+            start, carry = carry, None
+        nxt = marks[i + 1] if i + 1 < len(marks) else None
+        if (
+            not is_sub
+            and nxt is not None
+            and nxt[2]
+            and nxt[1][: len(path)] == path
+            and stop - start < MIN_SUBSECTION_CHARS
+        ):
+            carry = start  # "1.2 Ambitie ..." directly followed by its first sub-heading
+            continue
+        kept.append((start, path))
+    return kept
+
+
+def _sections(marks: list[tuple[int, tuple[str, ...]]], end: int) -> tuple[Section, ...]:
+    sections: list[Section] = []
+    if not marks or marks[0][0] > 0:
+        first = marks[0][0] if marks else end
+        if first > 0:
+            sections.append(Section(path=(), char_start=0, char_end=first))
+    for i, (start, path) in enumerate(marks):
+        stop = marks[i + 1][0] if i + 1 < len(marks) else end
+        if stop > start:
+            sections.append(Section(path=path, char_start=start, char_end=stop))
+    return tuple(sections)

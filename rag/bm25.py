@@ -1,0 +1,94 @@
+"""BM25 over chunks with Dutch stemming (bm25s + PyStemmer ``dutch_porter``)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+_TOKEN_RE = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("dutch_porter")
+
+
+@lru_cache(maxsize=1)
+def dutch_stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_DUTCH
+
+    return frozenset(STOPWORDS_DUTCH) | {"wel", "nog", "ook", "zo", "wat", "welke", "hoe"}
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased, stop words removed, Dutch-stemmed tokens.
+
+    A hyphenated or digit-bearing word yields its parts and the joined form, so ``mbo-2``
+    matches ``mbo-2``, ``mbo 2`` and ``mbo2``, and ``ouderbetrokkenheid`` keeps its own stem.
+    """
+    words: list[str] = []
+    stop = dutch_stopwords()
+    for match in _TOKEN_RE.finditer(text.lower()):
+        word = match.group().replace("'", "")
+        parts = word.split("-")
+        if len(parts) > 1:
+            words.append("".join(parts))
+        words.extend(parts)
+    kept = [w for w in words if w not in stop and (len(w) > 1 or w.isdigit())]
+    return list(_stemmer().stemWords(kept))
+
+
+class BM25Index:
+    """An in-memory BM25 index over ``ids`` and their texts, persisted as a small folder."""
+
+    def __init__(self, ids: Sequence[str], tokens: Sequence[Sequence[str]]) -> None:
+        import bm25s
+
+        self.ids = list(ids)
+        self._tokens = [list(t) for t in tokens]
+        self._model = bm25s.BM25(k1=1.2, b=0.75)
+        if self.ids:
+            corpus = [t if t else ["\x00"] for t in self._tokens]
+            self._model.index(corpus, show_progress=False)
+
+    @classmethod
+    def build(cls, ids: Sequence[str], texts: Sequence[str]) -> BM25Index:
+        return cls(ids, [tokenize(t) for t in texts])
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every indexed text for ``query`` (zeros when nothing matches)."""
+        if not self.ids:
+            return np.zeros(0, dtype=np.float32)
+        q = [t for t in tokenize(query) if t in self._model.vocab_dict]
+        if not q:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self._model.get_scores(q), dtype=np.float32)
+
+    def save(self, folder: Path, stamp: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / "bm25.json.tmp"
+        tmp.write_text(
+            json.dumps({"stamp": stamp, "ids": self.ids, "tokens": self._tokens}),
+            encoding="utf-8",
+        )
+        tmp.replace(folder / "bm25.json")
+
+    @classmethod
+    def load(cls, folder: Path, stamp: str) -> BM25Index | None:
+        """The saved index when its stamp matches, else None (the caller rebuilds)."""
+        path = folder / "bm25.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if data.get("stamp") != stamp:
+            return None
+        return cls(data["ids"], data["tokens"])

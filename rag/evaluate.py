@@ -1,0 +1,126 @@
+"""Retrieval evaluation on a gold question set: recall@k, MRR@10, nDCG@10 and the misses."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from .models import Passage
+
+_WS = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    return _WS.sub(" ", text).strip().lower()
+
+
+class GoldQuestion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    question: str
+    kind: str = "fact"
+    evidence: list[str] = Field(min_length=1)
+
+
+class UnanswerableQuestion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    question: str
+    note: str | None = None
+
+
+class GoldSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    questions: list[GoldQuestion]
+    answerable_false: list[UnanswerableQuestion] = Field(default_factory=list)
+
+
+def load_gold(path: Path) -> GoldSet:
+    return GoldSet.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+
+
+def is_relevant(text: str, evidence: Sequence[str]) -> bool:
+    norm = normalise(text)
+    return any(normalise(e) in norm for e in evidence)
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    id: str
+    question: str
+    rank: int | None  # rank of the first relevant passage within the top 10, or None
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalReport:
+    n: int
+    recall: dict[int, float]
+    mrr10: float
+    ndcg10: float
+    avg_passage_chars: float
+    misses: tuple[Miss, ...] = field(default=())
+    by_kind: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "n": self.n,
+            **{f"recall@{k}": round(v, 4) for k, v in sorted(self.recall.items())},
+            "mrr@10": round(self.mrr10, 4),
+            "ndcg@10": round(self.ndcg10, 4),
+            "avg_passage_chars": round(self.avg_passage_chars, 1),
+            "recall@5_by_kind": {k: round(v, 4) for k, v in sorted(self.by_kind.items())},
+            "misses": [{"id": m.id, "question": m.question, "rank": m.rank} for m in self.misses],
+        }
+
+
+def evaluate_retrieval(
+    gold: GoldSet,
+    search: Callable[[str, int], list[Passage]],
+    all_texts: Sequence[str] = (),
+    ks: Sequence[int] = (1, 5, 10),
+) -> RetrievalReport:
+    """Score ``search`` on the answerable questions of ``gold``.
+
+    ``all_texts`` (every chunk in the index) gives the number of relevant chunks per question,
+    for the ideal DCG; without it the ideal assumes one relevant chunk.
+    """
+    depth = max(max(ks), 10)
+    hits = {k: 0 for k in ks}
+    rr_sum = ndcg_sum = 0.0
+    chars: list[int] = []
+    misses: list[Miss] = []
+    kind_hits: dict[str, list[int]] = {}
+    for q in gold.questions:
+        passages = search(q.question, depth)
+        chars.extend(len(p.text) for p in passages)
+        rel = [is_relevant(p.text, q.evidence) for p in passages[:depth]]
+        first = next((i + 1 for i, r in enumerate(rel) if r), None)
+        for k in ks:
+            hits[k] += int(first is not None and first <= k)
+        rr_sum += 1.0 / first if first is not None and first <= 10 else 0.0
+        n_rel = sum(is_relevant(t, q.evidence) for t in all_texts) if all_texts else 1
+        dcg = sum(1.0 / math.log2(i + 2) for i, r in enumerate(rel[:10]) if r)
+        idcg = sum(1.0 / math.log2(i + 2) for i in range(min(max(n_rel, 1), 10)))
+        ndcg_sum += dcg / idcg
+        kind_hits.setdefault(q.kind, []).append(int(first is not None and first <= 5))
+        if first is None or first > 5:
+            misses.append(Miss(q.id, q.question, first))
+    n = len(gold.questions) or 1
+    return RetrievalReport(
+        n=len(gold.questions),
+        recall={k: hits[k] / n for k in ks},
+        mrr10=rr_sum / n,
+        ndcg10=ndcg_sum / n,
+        avg_passage_chars=sum(chars) / len(chars) if chars else 0.0,
+        misses=tuple(misses),
+        by_kind={k: sum(v) / len(v) for k, v in kind_hits.items()},
+    )

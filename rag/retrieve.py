@@ -1,0 +1,164 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 ranks fused, overlapping passages removed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .index import Index
+from .models import Passage
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalSettings:
+    """How dense and BM25 rankings are combined (chosen by measurement, see benchmarks/)."""
+
+    candidates: int = 40
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    max_overlap: float = 0.5
+
+
+def _where(reports: Sequence[str] | None, years: Sequence[int] | None) -> dict[str, Any] | None:
+    clauses: list[dict[str, Any]] = []
+    if reports:
+        clauses.append({"report_id": {"$in": list(reports)}})
+    if years:
+        clauses.append({"year": {"$in": [int(y) for y in years]}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _allowed(meta: dict[str, Any], reports: Sequence[str] | None, years: Sequence[int] | None) -> bool:
+    if reports and meta.get("report_id") not in reports:
+        return False
+    return not (years and int(meta.get("year", -1)) not in {int(y) for y in years})
+
+
+class Retriever:
+    """``search(query, k)`` over an :class:`Index`."""
+
+    def __init__(self, index: Index, settings: RetrievalSettings | None = None) -> None:
+        self.index = index
+        self.settings = settings or RetrievalSettings()
+
+    def warm_up(self) -> None:
+        self.index.bm25()
+        self.index.embedder.embed_query(["warm up"])
+
+    def dense(
+        self, query: str, n: int, reports: Sequence[str] | None = None,
+        years: Sequence[int] | None = None,
+    ) -> list[tuple[str, float]]:
+        total = self.index.count()
+        if total == 0:
+            return []
+        vector = self.index.embedder.embed_query([query])[0]
+        got = self.index.collection.query(
+            query_embeddings=[vector.tolist()],
+            n_results=min(n, total),
+            where=_where(reports, years),
+            include=["distances"],
+        )
+        ids, distances = got["ids"][0], got["distances"][0]
+        return [(cid, 1.0 - float(d)) for cid, d in zip(ids, distances, strict=True)]
+
+    def sparse(
+        self, query: str, n: int, reports: Sequence[str] | None = None,
+        years: Sequence[int] | None = None,
+    ) -> list[tuple[str, float]]:
+        bm25 = self.index.bm25()
+        scores = bm25.scores(query)
+        if scores.size == 0:
+            return []
+        records = self.index.records()
+        order = np.argsort(-scores, kind="stable")
+        out: list[tuple[str, float]] = []
+        for i in order:
+            if scores[i] <= 0 or len(out) >= n:
+                break
+            cid = bm25.ids[int(i)]
+            if cid in records and _allowed(records[cid][1], reports, years):
+                out.append((cid, float(scores[i])))
+        return out
+
+    def search(
+        self, query: str, k: int = 5, reports: Sequence[str] | None = None,
+        years: Sequence[int] | None = None,
+    ) -> list[Passage]:
+        """The ``k`` best passages for ``query``, best first."""
+        query = query.strip()
+        if not query:
+            return []
+        s = self.settings
+        n = max(s.candidates, 3 * k)
+        dense = self.dense(query, n, reports, years)
+        sparse = self.sparse(query, n, reports, years)
+        fused: dict[str, float] = {}
+        dense_rank = {cid: r for r, (cid, _) in enumerate(dense, start=1)}
+        sparse_rank = {cid: r for r, (cid, _) in enumerate(sparse, start=1)}
+        for cid, r in dense_rank.items():
+            fused[cid] = fused.get(cid, 0.0) + s.dense_weight / (s.rrf_k + r)
+        for cid, r in sparse_rank.items():
+            fused[cid] = fused.get(cid, 0.0) + s.bm25_weight / (s.rrf_k + r)
+        dense_score = dict(dense)
+        sparse_score = dict(sparse)
+        records = self.index.records()
+        ranked = sorted(fused, key=lambda c: (-fused[c], c))
+        chosen: list[Passage] = []
+        for cid in ranked:
+            if cid not in records:
+                continue
+            passage = _passage(cid, records[cid], fused[cid], dense_score.get(cid, 0.0),
+                               sparse_score.get(cid, 0.0), dense_rank.get(cid),
+                               sparse_rank.get(cid))
+            if any(_redundant(passage, other, s.max_overlap) for other in chosen):
+                continue
+            chosen.append(passage)
+            if len(chosen) >= k:
+                break
+        return chosen
+
+
+def _passage(
+    cid: str, record: tuple[str, dict[str, Any]], score: float, dense: float, sparse: float,
+    dense_rank: int | None, sparse_rank: int | None,
+) -> Passage:
+    text, meta = record
+    year = int(meta.get("year", -1))
+    section = str(meta.get("section", ""))
+    return Passage(
+        chunk_id=cid,
+        report_id=str(meta.get("report_id", "")),
+        title=str(meta.get("title", "")),
+        year=year if year >= 0 else None,
+        section=tuple(section.split(" > ")) if section else (),
+        page_start=int(meta.get("page_start", 1)),
+        page_end=int(meta.get("page_end", 1)),
+        char_start=int(meta.get("char_start", 0)),
+        char_end=int(meta.get("char_end", 0)),
+        text=text,
+        score=score,
+        dense_score=dense,
+        bm25_score=sparse,
+        ranks=(dense_rank, sparse_rank),
+    )
+
+
+_WS = re.compile(r"\s+")
+
+
+def _redundant(a: Passage, b: Passage, max_overlap: float) -> bool:
+    """Overlapping spans of the same report, or the same text in two reports."""
+    if a.report_id == b.report_id:
+        overlap = min(a.char_end, b.char_end) - max(a.char_start, b.char_start)
+        shorter = min(a.char_end - a.char_start, b.char_end - b.char_start) or 1
+        if overlap / shorter > max_overlap:
+            return True
+    return _WS.sub(" ", a.text).strip().lower() == _WS.sub(" ", b.text).strip().lower()

@@ -32,7 +32,9 @@ class ReportEntry(BaseModel):
     @classmethod
     def _check_id(cls, value: str) -> str:
         if not ID_RE.match(value):
-            raise ValueError("use lower-case letters, digits and hyphens (e.g. buers-witvliet-2019)")
+            raise ValueError(
+                "use lower-case letters, digits and hyphens (e.g. buers-witvliet-2019)"
+            )
         return value
 
     @property
@@ -79,7 +81,9 @@ def load_catalog(path: Path) -> Catalog:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise IngestError(str(path), f"catalog entry {where}: {first['msg']}; fix the file") from exc
+        raise IngestError(
+            str(path), f"catalog entry {where}: {first['msg']}; fix the file"
+        ) from exc
 
 
 def save_catalog(catalog: Catalog, path: Path) -> None:

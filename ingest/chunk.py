@@ -13,8 +13,8 @@ from .nlp import sentence_spans
 class ChunkSettings:
     """How documents are cut into chunks. Part of the index fingerprint."""
 
-    min_words: int = 80
-    max_words: int = 220
+    min_words: int = 60
+    max_words: int = 180
     overlap_sentences: int = 1
 
     def fingerprint(self) -> str:
@@ -91,7 +91,7 @@ def _group(units: list[_Unit], settings: ChunkSettings) -> list[tuple[int, int]]
     # A short tail joins the chunk before it when that stays within bounds.
     if len(groups) >= 2:
         a_first, a_last = groups[-2]
-        b_first, b_last = groups[-1]
+        _, b_last = groups[-1]
         tail = sum(u.words for u in units[a_last + 1 : b_last + 1])
         head = sum(u.words for u in units[a_first : a_last + 1])
         if tail < settings.min_words // 2 and head + tail <= settings.max_words * 1.25:

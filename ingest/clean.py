@@ -23,13 +23,36 @@ BULLET = "•"
 _BULLET_CHARS = "\uf0b7\uf0a7\uf076\uf0d8\uf0fc\u25cf\u25aa\u25a0\u2023\u2043\u25e6\u2219\u00b7"
 _CHAR_MAP = {
     **{c: BULLET for c in _BULLET_CHARS},
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-    "\u00ab": '"', "\u00bb": '"',
-    "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u200a": " ", "\u3000": " ",
-    "\u200b": "", "\u200c": "", "\u200d": "", "\ufeff": "", "\u00ad": "",
-    "\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
-    "\u2010": "-", "\u2011": "-",
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": "'",
+    "\u201b": "'",
+    "\u2032": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u201f": '"',
+    "\u2033": '"',
+    "\u00ab": '"',
+    "\u00bb": '"',
+    "\u00a0": " ",
+    "\u2007": " ",
+    "\u202f": " ",
+    "\u2009": " ",
+    "\u200a": " ",
+    "\u3000": " ",
+    "\u200b": "",
+    "\u200c": "",
+    "\u200d": "",
+    "\ufeff": "",
+    "\u00ad": "",
+    "\ufb00": "ff",
+    "\ufb01": "fi",
+    "\ufb02": "fl",
+    "\ufb03": "ffi",
+    "\ufb04": "ffl",
+    "\u2010": "-",
+    "\u2011": "-",
     "\t": " ",
 }
 _TRANSLATE = str.maketrans(_CHAR_MAP)
@@ -40,14 +63,49 @@ _SUSPENSION_WORDS = frozenset({"en", "of", "tot", "dan", "noch", "als", "en/of"}
 # vmbo-leerling, niet-westerse, ex-partner); checked together with the right part being a word.
 _HYPHEN_PREFIXES = frozenset(
     {
-        "mbo", "vmbo", "hbo", "wo", "havo", "vwo", "vso", "pro", "uwv", "ict", "cao", "zzp",
-        "bbl", "bol", "wsw", "pgb", "ggz", "ggd", "wmo", "mkb", "hr", "tv", "cv", "pr",
-        "niet", "ex", "oud", "anti", "non", "semi", "co", "vice", "extra", "super", "multi",
+        "mbo",
+        "vmbo",
+        "hbo",
+        "wo",
+        "havo",
+        "vwo",
+        "vso",
+        "pro",
+        "uwv",
+        "ict",
+        "cao",
+        "zzp",
+        "bbl",
+        "bol",
+        "wsw",
+        "pgb",
+        "ggz",
+        "ggd",
+        "wmo",
+        "mkb",
+        "hr",
+        "tv",
+        "cv",
+        "pr",
+        "niet",
+        "ex",
+        "oud",
+        "anti",
+        "non",
+        "semi",
+        "co",
+        "vice",
+        "extra",
+        "super",
+        "multi",
     }
 )
-# Two letters that Dutch reads as one vowel; a compound whose parts meet in one is hyphenated
-# (zee-egel, politie-inzet, auto-ongeluk), and hyphenation never splits one without a hyphen.
-_VOWEL_DIGRAPHS = frozenset({"aa", "ee", "oo", "uu", "ie", "oe", "eu", "ei", "ui", "au", "ou"})
+# Vowel pairs that Dutch would read as one sound: inside one word they need a trema (naïef,
+# coïncidentie), so where parts of a compound meet in one a hyphen is written (zee-egel,
+# politie-inzet, diploma-eisen, auto-industrie). Hyphenation splits such a pair only there.
+_VOWEL_DIGRAPHS = frozenset(
+    {"aa", "ae", "ai", "au", "ee", "ei", "eu", "ie", "ii", "oe", "oi", "oo", "ou", "ui", "uu"}
+)
 
 _PAGE_NUMBER_RE = re.compile(
     r"^(?:(?:pagina|page|blz\.?|p\.)\s*)?[-–—]?\s*\d{1,4}\s*(?:(?:/|van|of)\s*\d{1,4})?\s*[-–—]?$",
@@ -62,6 +120,10 @@ def normalise_chars(text: str) -> str:
     Line breaks are normalised to LF; trailing spaces on each line are removed.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # A soft hyphen that ends a line marks a typographic break: the pieces are one word.
+    text = re.sub("\u00ad[ \t]*\n[ \t]*", "", text)
+    if text.rstrip().endswith("\u00ad"):
+        text = text.rstrip()[:-1] + "-"  # continued on the next page; decided there
     text = unicodedata.normalize("NFC", text.translate(_TRANSLATE))
     return "\n".join(line.rstrip() for line in text.split("\n"))
 
@@ -150,9 +212,7 @@ def keep_hyphen(left: str, right: str, vocab: Vocabulary | None = None) -> bool:
         return True  # 25-jarigen, MBO-studenten
     lower_l, lower_r = lpart.lower(), rpart.lower()
     if vocab is not None:
-        if vocab.hyphenated.get(f"{lower_l}-{lower_r}", 0) > vocab.words.get(
-            lower_l + lower_r, 0
-        ):
+        if vocab.hyphenated.get(f"{lower_l}-{lower_r}", 0) > vocab.words.get(lower_l + lower_r, 0):
             return True  # the document writes it with a hyphen elsewhere
         if vocab.words.get(lower_l + lower_r, 0) > 0:
             return False  # the document writes it as one word elsewhere
@@ -161,12 +221,11 @@ def keep_hyphen(left: str, right: str, vocab: Vocabulary | None = None) -> bool:
         return False
     if lower_l in _HYPHEN_PREFIXES and _is_dutch_word(lower_r):
         return True  # mbo-opleiding, niet-westerse, ex-partner (but wo-/ning, pro-/ject join)
-    if (lower_l[-1] + lower_r[0]) in _VOWEL_DIGRAPHS:
-        return True  # politie-inzet, zee-egel, auto-ongeluk
-    return False
+    # politie-inzet, zee-egel, auto-ongeluk
+    return (lower_l[-1] + lower_r[0]) in _VOWEL_DIGRAPHS
 
 
 def is_suspension(right: str) -> bool:
     """Whether the next line starts with a word that makes ``X-`` a suspended compound."""
     match = re.match(r"\s*([^\W\d_]+(?:/[^\W\d_]+)?)", right)
-    return bool(match) and match.group(1).lower() in _SUSPENSION_WORDS
+    return match is not None and match.group(1).lower() in _SUSPENSION_WORDS

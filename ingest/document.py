@@ -38,7 +38,9 @@ def clean_pages(pages: list[str] | tuple[str, ...]) -> tuple[str, tuple[int, ...
     return layout.text, layout.page_starts, layout.blocks, layout.sections
 
 
-def load_document(path: Path, report_id: str | None = None, content_hash: str | None = None) -> Document:
+def load_document(
+    path: Path, report_id: str | None = None, content_hash: str | None = None
+) -> Document:
     """Read, clean and structure one file."""
     path = Path(path)
     raw = read_file(path)

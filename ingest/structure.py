@@ -96,13 +96,19 @@ def build_blocks(pages: list[list[str]]) -> list[Block]:
             continue
         if kind in ("heading", "caption"):
             close()
-            number = line.split()[0].rstrip(".") if kind == "heading" else ""
-            level = number.count(".") + 1 if number else 0
-            blocks.append(Block(kind=kind, lines=[(page, line)], level=level, number=number))
+            label = line.split()[0].rstrip(".") if kind == "heading" else ""
+            level = label.count(".") + 1 if label else 0
+            blocks.append(Block(kind=kind, lines=[(page, line)], level=level, number=label))
             continue
         if kind == "item":
             close()
             current = Block(kind="item", lines=[(page, line)])
+            continue
+        if _is_subheading(line, nxt, width) and (
+            not prev_text or prev_text.endswith(tuple(_TERMINAL))
+        ):
+            close()
+            blocks.append(Block(kind="subheading", lines=[(page, line)]))
             continue
         if current is None:
             current = Block(kind="paragraph", lines=[(page, line)])
@@ -111,9 +117,6 @@ def build_blocks(pages: list[list[str]]) -> list[Block]:
             current = Block(kind="paragraph", lines=[(page, line)])
         else:
             current.lines.append((page, line))
-        if _is_subheading(line, nxt, width, current) and len(current.lines) == 1:
-            current.kind = "subheading"
-            close()
     close()
     return blocks
 
@@ -123,23 +126,17 @@ def _ends_paragraph(prev: str, line: str, width: float) -> bool:
     if not prev:
         return True
     short = len(prev) < 0.8 * width
-    if prev.endswith("-"):
-        return False
-    if short and prev.endswith(tuple(_TERMINAL) + (")", '"', "'")):
-        return True
-    return False
+    return short and prev.endswith((*_TERMINAL, ")", '"', "'"))
 
 
-def _is_subheading(line: str, nxt: str, width: float, block: Block | None) -> bool:
+def _is_subheading(line: str, nxt: str, width: float) -> bool:
     """A short title line on its own: no closing punctuation, followed by a capitalised line."""
-    if block is None or block.kind != "paragraph":
-        return False
     words = line.split()
     return (
         len(line) < 0.7 * width
         and 1 <= len(words) <= 12
         and line[0].isupper()
-        and not line.endswith(tuple(_TERMINAL) + (",", "-"))
+        and not line.endswith((*_TERMINAL, ",", "-"))
         and bool(nxt)
         and (nxt[0].isupper() or nxt[0] in BULLET)
     )
@@ -210,9 +207,7 @@ def render(blocks: list[Block], n_pages: int) -> Layout:
     )
 
 
-def _path(
-    heading: str | None, sub: str | None, chapters: dict[str, str]
-) -> tuple[str, ...]:
+def _path(heading: str | None, sub: str | None, chapters: dict[str, str]) -> tuple[str, ...]:
     path: list[str] = []
     if heading is not None:
         major = heading.split()[0].split(".")[0]

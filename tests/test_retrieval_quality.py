@@ -1,0 +1,54 @@
+"""Retrieval regression: the build fails when retrieval on the gold set gets worse."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.evaluate import evaluate_retrieval, load_gold, normalise
+
+from .conftest import GOLD
+
+# The floor this suite guards. It is the measured level of the current pipeline less a small
+# margin for run-to-run noise in 4-bit inference, not the target of issue 2 (0.95 / 0.85).
+MIN_RECALL_AT_5 = 0.92
+MIN_MRR_AT_10 = 0.80
+MAX_AVG_PASSAGE_CHARS = 1200
+
+
+@pytest.fixture(scope="module")
+def gold():
+    return load_gold(GOLD)
+
+
+def test_gold_set_is_broad(gold):
+    assert len(gold.questions) >= 60
+    kinds = {q.kind for q in gold.questions}
+    assert {
+        "fact",
+        "number",
+        "wat-werkt",
+        "lesson",
+        "hypothesis",
+        "alliance",
+        "paraphrase",
+        "english",
+    } <= kinds
+    assert len({q.id for q in gold.questions}) == len(gold.questions)
+    assert len(gold.answerable_false) >= 15
+
+
+def test_every_evidence_string_occurs_in_the_ingested_text(gold, built_app):
+    doc = built_app.index.documents.load("regioplan-2020")
+    text = normalise(doc.text)
+    missing = [(q.id, e) for q in gold.questions for e in q.evidence if normalise(e) not in text]
+    assert missing == []
+
+
+@pytest.mark.slow
+def test_retrieval_quality_does_not_drop(gold, built_app):
+    texts = [t for t, _ in built_app.index.records().values()]
+    report = evaluate_retrieval(gold, lambda q, k: built_app.retriever.search(q, k=k), texts)
+    summary = {k: v for k, v in report.as_dict().items() if k != "misses"}
+    assert report.recall[5] >= MIN_RECALL_AT_5, summary
+    assert report.mrr10 >= MIN_MRR_AT_10, summary
+    assert report.avg_passage_chars <= MAX_AVG_PASSAGE_CHARS, summary

@@ -27,6 +27,7 @@ class _Unit:
     end: int
     words: int
     ends_block: bool
+    leads_in: bool = False  # ends with ":" — a lead-in to the list or quote that follows
 
 
 def chunk_id(report_id: str, content_hash: str, page_start: int, start: int, end: int) -> str:
@@ -43,7 +44,9 @@ def _units(doc: Document, start: int, end: int) -> list[_Unit]:
         spans = sentence_spans(doc.text[s:e], start=s)
         for i, (u_s, u_e) in enumerate(spans):
             words = len(doc.text[u_s:u_e].split())
-            units.append(_Unit(u_s, u_e, words, ends_block=i == len(spans) - 1))
+            last = i == len(spans) - 1
+            leads_in = last and doc.text[u_s:u_e].rstrip().endswith(":")
+            units.append(_Unit(u_s, u_e, words, ends_block=last, leads_in=leads_in))
     return units
 
 
@@ -81,7 +84,8 @@ def _group(units: list[_Unit], settings: ChunkSettings) -> list[tuple[int, int]]
         nxt = units[i + 1].words if i + 1 < len(units) else 0
         at_end = i == len(units) - 1
         full = words + nxt > settings.max_words
-        if at_end or (unit.ends_block and words >= settings.min_words) or full:
+        paragraph_end = unit.ends_block and not unit.leads_in and words >= settings.min_words
+        if at_end or paragraph_end or full:
             groups.append((first, i))
             if at_end:
                 break

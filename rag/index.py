@@ -30,8 +30,9 @@ from .models import IndexedReport, IngestOutcome, ReportMeta
 log = logging.getLogger(__name__)
 
 # Bump when clean-up or chunk boundaries change, so an old index is never mixed with a new one.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 EMBED_BATCH = 16
+BM25_VERSION = "bm25-2"  # bump when what BM25 indexes changes: the stamp forces a rebuild
 
 MetaResolver = Callable[[Path, str], ReportMeta]
 
@@ -44,6 +45,12 @@ def fingerprint(embedder_name: str, chunking: ChunkSettings) -> str:
 def collection_name(embedder_name: str, chunking: ChunkSettings) -> str:
     safe = "".join(ch if ch.isalnum() else "-" for ch in embedder_name.lower())[:24].strip("-")
     return f"watwerkt-{safe}-{fingerprint(embedder_name, chunking)}"
+
+
+def bm25_text(chunk_text: str, section: str) -> str:
+    """What BM25 indexes for a chunk: the innermost heading of its section, then its text."""
+    head = section.rsplit(" > ", 1)[-1] if section else ""
+    return f"{head}\n{chunk_text}" if head and head not in chunk_text else chunk_text
 
 
 def sentence_units(chunks: Sequence[Chunk]) -> list[tuple[str, str, int]]:
@@ -355,13 +362,13 @@ class Index:
 
     def _stamp(self) -> str:
         ids = sorted(self.records())
-        return hashlib.sha1("\n".join(ids).encode()).hexdigest()
+        return hashlib.sha1("\n".join([BM25_VERSION, *ids]).encode()).hexdigest()
 
     def refresh_bm25(self) -> BM25Index:
         self._records = None
         records = self.records()
         ids = sorted(records)
-        texts = [records[i][0] for i in ids]
+        texts = [bm25_text(records[i][0], str(records[i][1].get("section", ""))) for i in ids]
         stamp = self._stamp()
         self._bm25 = BM25Index.build(ids, texts)
         self._bm25.save(self.folder, stamp)

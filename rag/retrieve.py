@@ -18,9 +18,9 @@ class RetrievalSettings:
     """How dense and BM25 rankings are combined (chosen by measurement, see benchmarks/)."""
 
     candidates: int = 40
-    rrf_k: int = 10
+    rrf_k: int = 5
     dense_weight: float = 1.0
-    bm25_weight: float = 1.0
+    bm25_weight: float = 0.75
     sentence_weight: float = 0.5
     max_overlap: float = 0.5
 

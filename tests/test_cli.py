@@ -144,3 +144,18 @@ def test_help_teaches_with_examples(capsys):
     assert done.value.code == 0
     out = capsys.readouterr().out
     assert "watwerkt search" in out and "WATWERKT_HOME" in out
+
+
+def test_eval_retrieval_reports_metrics_and_misses(built_home: Path, capsys):
+    code, data = _json(capsys, ["eval", "retrieval", "--json", "--home", str(built_home)])
+    assert code == 0
+    for key in ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "misses"):
+        assert key in data
+    assert 0.0 <= data["recall@1"] <= data["recall@5"] <= data["recall@10"] <= 1.0
+    assert data["n"] >= 60
+
+
+def test_eval_retrieval_fails_below_the_floor_asked_for(built_home: Path, capsys):
+    code, _ = _json(capsys, ["eval", "retrieval", "--json", "--home", str(built_home),
+                             "--min-recall5", "1.01"])
+    assert code == 1

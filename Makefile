@@ -1,0 +1,43 @@
+# The targets README and CI name. `make demo` and `make check` are the two set-up commands.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+QUESTION ?= Wat werkt voor mbo-2 jongeren?
+
+.PHONY: demo install install-test lint test check bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+# Install, index the bundled corpus and answer a first question.
+demo: install
+	$(BIN)/watwerkt ingest
+	$(BIN)/watwerkt search "$(QUESTION)" -k 3
+
+# torch first, pinned: an unpinned torch pulls a multi-GB CUDA build.
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev,st]'
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# pytest's exit code 5 (no tests collected) is a failure here, not a pass.
+test:
+	$(BIN)/pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; \
+	exit $$rc
+
+check: install-test lint test
+
+bench: install-test
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

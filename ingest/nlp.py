@@ -61,6 +61,17 @@ def pipeline_name(nlp: Any) -> str:
     return f"{meta.get('lang', 'nl')}_{meta.get('name', 'blank')}-{meta.get('version', '0')}"
 
 
+def block_sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of a text of blocks separated by blank lines; never across a block."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for block in text.split("\n\n"):
+        if block.strip():
+            spans.extend(sentence_spans(block, start=pos))
+        pos += len(block) + 2
+    return spans
+
+
 def sentence_spans(text: str, start: int = 0) -> list[tuple[int, int]]:
     """Character spans of the sentences of ``text`` (offsets shifted by ``start``).
 

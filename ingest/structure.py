@@ -100,6 +100,13 @@ def build_blocks(pages: list[list[str]]) -> list[Block]:
             level = label.count(".") + 1 if label else 0
             blocks.append(Block(kind=kind, lines=[(page, line)], level=level, number=label))
             continue
+        if (
+            kind == "item"
+            and line[0] in "-–*o"
+            and prev_text
+            and not prev_text.endswith((*_TERMINAL, ")"))
+        ):
+            kind = "text"  # "– juni 2020 op ..." continues a sentence; it is no list item
         if kind == "item":
             close()
             current = Block(kind="item", lines=[(page, line)])

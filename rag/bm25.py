@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -92,3 +94,28 @@ class BM25Index:
         if data.get("stamp") != stamp:
             return None
         return cls(data["ids"], data["tokens"])
+
+
+@dataclass(frozen=True, slots=True)
+class TermStats:
+    """Document frequencies of stemmed terms over all indexed chunks."""
+
+    df: dict[str, int]
+    n: int
+
+    def known(self, word: str) -> bool:
+        """Whether every content part of ``word`` occurs in the indexed text."""
+        parts = [p for p in word.split("-") if p]
+        terms = [t for p in parts for t in tokenize(p)]
+        return bool(terms) and all(t in self.df for t in terms)
+
+    def idf(self, term: str) -> float:
+        return math.log((self.n + 1) / (self.df.get(term, 0) + 0.5))
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> TermStats:
+        df: dict[str, int] = {}
+        for text in texts:
+            for term in set(tokenize(text)):
+                df[term] = df.get(term, 0) + 1
+        return cls(df, len(texts))

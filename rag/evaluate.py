@@ -7,11 +7,17 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from .models import Passage
+
+if TYPE_CHECKING:
+    from ingest.models import Document
+
+    from .answer import Answer
 
 _WS = re.compile(r"\s+")
 
@@ -35,6 +41,7 @@ class UnanswerableQuestion(BaseModel):
     id: str
     question: str
     note: str | None = None
+    why: str | None = None
 
 
 class GoldSet(BaseModel):
@@ -123,4 +130,113 @@ def evaluate_retrieval(
         avg_passage_chars=sum(chars) / len(chars) if chars else 0.0,
         misses=tuple(misses),
         by_kind={k: sum(v) / len(v) for k, v in kind_hits.items()},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerReport:
+    """How ``ask`` does on a gold set (see ``evaluate_answers``)."""
+
+    answerable: int
+    answered: float  # grounded answers to answerable questions
+    with_evidence: float  # ... whose cited quotes hold an expected evidence string
+    with_evidence_in_chunk: float  # ... or whose cited chunks do
+    unanswerable: int
+    refused: float
+    quotes: int
+    quotes_verified: float
+    statements: int
+    numbers_supported: float
+    failures: tuple[dict[str, object], ...] = field(default=())
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            k: (round(v, 4) if isinstance(v, float) else v)
+            for k, v in (
+                ("answerable", self.answerable),
+                ("answered", self.answered),
+                ("answered_with_expected_evidence", self.with_evidence),
+                ("answered_with_evidence_in_cited_chunk", self.with_evidence_in_chunk),
+                ("unanswerable", self.unanswerable),
+                ("refused", self.refused),
+                ("quotes", self.quotes),
+                ("quotes_verified", self.quotes_verified),
+                ("statements", self.statements),
+                ("numbers_supported", self.numbers_supported),
+                ("failures", list(self.failures)),
+            )
+        }
+
+
+def evaluate_answers(
+    gold: GoldSet, ask: Callable[[str], Answer], document_text: Callable[[str], Document | None]
+) -> AnswerReport:
+    """Score answers: evidence among citations, refusals, every quote and number checked.
+
+    ``ask`` is called once per question and memoised here.
+
+    ``document_text(report_id)`` gives the cleaned document (for the page check of quotes).
+    """
+    from .verify import find_quote, quote_on_page, unsupported_numbers
+
+    memo: dict[str, Answer] = {}
+
+    def ask_once(question: str) -> Answer:
+        if question not in memo:
+            memo[question] = ask(question)
+        return memo[question]
+
+    answered = with_ev = with_chunk = refused = 0
+    quotes = verified = statements = numbers_ok = 0
+    failures: list[dict[str, object]] = []
+    for q in gold.questions:
+        answer = ask_once(q.question)
+        if not answer.grounded:
+            failures.append({"id": q.id, "question": q.question, "why": "refused"})
+            continue
+        answered += 1
+        cited = answer.citations
+        if any(is_relevant(c.quote, q.evidence) for c in cited):
+            with_ev += 1
+        else:
+            failures.append({"id": q.id, "question": q.question, "why": "evidence not cited"})
+        chunks = {p.chunk_id: p.text for p in answer.passages}
+        if any(is_relevant(chunks.get(c.chunk_id, ""), q.evidence) for c in cited):
+            with_chunk += 1
+    for u in gold.answerable_false:
+        answer = ask_once(u.question)
+        if not answer.grounded and not answer.citations:
+            refused += 1
+        else:
+            failures.append({"id": u.id, "question": u.question, "why": "answered"})
+    # every quote and number of every grounded answer, answerable or not
+    for question in [
+        *(q.question for q in gold.questions),
+        *(q.question for q in gold.answerable_false),
+    ]:
+        answer = ask_once(question)
+        by_n = {c.n: c for c in answer.citations}
+        for c in answer.citations:
+            quotes += 1
+            doc = document_text(c.report_id)
+            if doc is not None and find_quote(c.quote, doc.text) >= 0:
+                verified += int(quote_on_page(c.quote, doc, c.page))
+        for st in answer.statements:
+            statements += 1
+            numbers_ok += int(
+                not unsupported_numbers(st.text, [by_n[n].quote for n in st.citations])
+            )
+    n_ans = len(gold.questions) or 1
+    return AnswerReport(
+        answerable=len(gold.questions),
+        answered=answered / n_ans,
+        with_evidence=with_ev / n_ans,
+        with_evidence_in_chunk=with_chunk / n_ans,
+        unanswerable=len(gold.answerable_false),
+        refused=refused / (len(gold.answerable_false) or 1),
+        quotes=quotes,
+        quotes_verified=verified / (quotes or 1),
+        statements=statements,
+        numbers_supported=numbers_ok / (statements or 1),
+        failures=tuple(failures),
     )

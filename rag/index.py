@@ -21,7 +21,7 @@ from ingest.errors import IngestError
 from ingest.models import Chunk, Document
 from ingest.readers import SUPPORTED_SUFFIXES
 
-from .bm25 import BM25Index
+from .bm25 import BM25Index, TermStats
 from .documents import DocumentStore
 from .embed import Embedder
 from .errors import RagError
@@ -30,7 +30,7 @@ from .models import IndexedReport, IngestOutcome, ReportMeta
 log = logging.getLogger(__name__)
 
 # Bump when clean-up or chunk boundaries change, so an old index is never mixed with a new one.
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"
 EMBED_BATCH = 16
 BM25_VERSION = "bm25-2"  # bump when what BM25 indexes changes: the stamp forces a rebuild
 
@@ -59,11 +59,11 @@ def sentence_units(chunks: Sequence[Chunk]) -> list[tuple[str, str, int]]:
     Sentences are embedded too: a chunk's dense score combines its own similarity with that
     of its best sentence, which finds a fact stated in one sentence of a long passage.
     """
-    from ingest.nlp import sentence_spans
+    from ingest.nlp import block_sentence_spans
 
     units: list[tuple[str, str, int]] = []
     for ci, chunk in enumerate(chunks):
-        for si, (s, e) in enumerate(sentence_spans(chunk.text)):
+        for si, (s, e) in enumerate(block_sentence_spans(chunk.text)):
             if len(chunk.text[s:e].split()) >= 3:
                 units.append((f"{chunk.chunk_id}#s{si}", chunk.text[s:e], ci))
     return units
@@ -144,6 +144,7 @@ class Index:
         self._bm25: BM25Index | None = None
         self._bm25_stamp: str | None = None
         self._records: dict[str, tuple[str, dict[str, Any]]] | None = None
+        self._stats: tuple[str, TermStats] | None = None
 
     # -- Chroma -----------------------------------------------------------------------------
     @property
@@ -374,6 +375,13 @@ class Index:
         self._bm25.save(self.folder, stamp)
         self._bm25_stamp = stamp
         return self._bm25
+
+    def term_stats(self) -> TermStats:
+        """Document frequencies of the indexed words (for answerability checks)."""
+        stamp = self._stamp()
+        if self._stats is None or self._stats[0] != stamp:
+            self._stats = (stamp, TermStats.build([t for t, _ in self.records().values()]))
+        return self._stats[1]
 
     def bm25(self) -> BM25Index:
         stamp = self._stamp()

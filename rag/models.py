@@ -33,10 +33,17 @@ class Passage:
     dense_score: float = 0.0
     bm25_score: float = 0.0
     ranks: tuple[int | None, int | None] = field(default=(None, None))
+    authors: tuple[str, ...] = ()
 
     @property
     def section_label(self) -> str:
         return " > ".join(self.section)
+
+    @property
+    def attribution(self) -> str:
+        """ "Regioplan (2020)": authors (or the title) and year, for a statement's source."""
+        who = " & ".join(self.authors) if self.authors else self.title
+        return f"{who} ({self.year or 'z.j.'})"
 
 
 @dataclass(frozen=True, slots=True)

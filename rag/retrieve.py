@@ -55,6 +55,11 @@ class Retriever:
         self.index.bm25()
         self.index.embedder.embed_query(["warm up"])
 
+    def passage(self, chunk_id: str) -> Passage | None:
+        """One chunk as a passage (no scores), or None when it is not indexed."""
+        record = self.index.records().get(chunk_id)
+        return None if record is None else _passage(chunk_id, record, 0.0, 0.0, 0.0, None, None)
+
     def dense(
         self,
         query: str,
@@ -198,6 +203,7 @@ def _passage(
         dense_score=dense,
         bm25_score=sparse,
         ranks=(dense_rank, sparse_rank),
+        authors=tuple(a for a in str(meta.get("authors", "")).split("; ") if a),
     )
 
 

@@ -156,6 +156,7 @@ def test_eval_retrieval_reports_metrics_and_misses(built_home: Path, capsys):
 
 
 def test_eval_retrieval_fails_below_the_floor_asked_for(built_home: Path, capsys):
-    code, _ = _json(capsys, ["eval", "retrieval", "--json", "--home", str(built_home),
-                             "--min-recall5", "1.01"])
+    code, _ = _json(
+        capsys, ["eval", "retrieval", "--json", "--home", str(built_home), "--min-recall5", "1.01"]
+    )
     assert code == 1

@@ -25,6 +25,8 @@ log = logging.getLogger("watwerkt")
 
 EXAMPLES = """\
 voorbeelden / examples:
+  watwerkt ask "Wat werkt voor mbo-2 jongeren?"
+  watwerkt ask "Hoeveel jongeren zijn via de alliantie Kansen geplaatst?" --json
   watwerkt search "Wat werkt voor mbo-2 jongeren?"
   watwerkt search "ouderbetrokkenheid" -k 3 --report regioplan-2020
   watwerkt ingest rapporten/ --json
@@ -146,6 +148,82 @@ def cmd_search(args: argparse.Namespace) -> int:
             print()
 
     _emit(args, data, human)
+    return 0
+
+
+def answer_json(answer: Any, references: list[str]) -> dict[str, Any]:
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "grounded": answer.grounded,
+        "citations": [
+            {
+                "n": c.n,
+                "chunk_id": c.chunk_id,
+                "report_id": c.report_id,
+                "section": c.section_label,
+                "page": c.page,
+                "quote": c.quote,
+            }
+            for c in answer.citations
+        ],
+        "passages": [passage_json(p, i) for i, p in enumerate(answer.passages, start=1)],
+        "structured": answer.structured,
+        "statements": [
+            {"text": s.text, "citations": list(s.citations), "group": s.group}
+            for s in answer.statements
+        ],
+        "related": [passage_json(p, i) for i, p in enumerate(answer.related, start=1)],
+        "references": references,
+        "removed_sentences": answer.removed,
+        "support": round(answer.support, 4),
+        "answerer": answer.answerer,
+        "notes": list(answer.notes),
+    }
+
+
+def references(app: Any, report_ids: list[str]) -> list[str]:
+    """A reference list entry (authors, year, title) for every cited report."""
+    catalog = app.catalog()
+    out = []
+    for rid in dict.fromkeys(report_ids):
+        entry = catalog.get(rid)
+        out.append(entry.citation if entry else rid)
+    return out
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    app = _app(args)
+    app.ensure_index()
+    answer = app.ask(
+        args.question, llm=args.llm, reports=args.report or None, years=args.year or None
+    )
+    refs = references(app, [c.report_id for c in answer.citations])
+
+    def human() -> None:
+        print(answer.text)
+        if answer.grounded:
+            print("\nBronnen:")
+            for c in answer.citations:
+                pages = f"p. {c.page}"
+                print(f"[{c.n}] {c.attribution}, {c.title}, {pages}, § {c.section_label}")
+                print(
+                    textwrap.fill(
+                        f'"{c.quote}"', width=100, initial_indent="    ", subsequent_indent="    "
+                    )
+                )
+            print("\nLiteratuur:")
+            for ref in refs:
+                print(f"  {ref}")
+        elif answer.related:
+            print("\nWellicht verwant (geen bron voor een antwoord):")
+            for p in answer.related:
+                snippet = " ".join(p.text.split())[:160]
+                print(f"  - {p.title} ({p.year or 'z.j.'}), {_pages(p)}: {snippet} …")
+        for note in answer.notes:
+            print(f"({note})", file=sys.stderr)
+
+    _emit(args, answer_json(answer, refs), human)
     return 0
 
 
@@ -303,6 +381,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", action="append", help="only this report id (repeatable)")
     p.add_argument("--year", action="append", type=int, help="only reports of this year")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser(
+        "ask",
+        parents=[common],
+        help="answer a question with cited quotes",
+        description="A Dutch answer in which every statement cites a verified "
+        "quote (report, section, page). Says so when the reports hold no answer. "
+        "Extractive by default; --llm uses a language model, verified the same way.",
+    )
+    p.add_argument("question", metavar="QUESTION", help="a question, Dutch or English")
+    p.add_argument(
+        "--llm", default=None, help="ollama:MODEL or openai:BASE_URL#MODEL (env WATWERKT_LLM)"
+    )
+    p.add_argument("--report", action="append", help="only this report id (repeatable)")
+    p.add_argument("--year", action="append", type=int, help="only reports of this year")
+    p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("reports", parents=[common], help="list the catalog and index state")
     p.set_defaults(func=cmd_reports)

@@ -117,9 +117,37 @@ class App:
         resolver = make_resolver(self.settings, self.catalog(), overrides)
         return self.index.ingest(paths, resolver, force=force)
 
+    def ask(
+        self,
+        question: str,
+        llm: str | None = None,
+        reports: list[str] | None = None,
+        years: list[int] | None = None,
+    ):
+        """Answer a question with verified citations (extractive unless an LLM is set)."""
+        from rag.ask import ask
+
+        return ask(
+            question,
+            self.retriever,
+            self.index.documents,
+            answerer=make_answerer(llm if llm is not None else self.settings.llm),
+            reports=reports,
+            years=years,
+        )
+
     def ensure_index(self) -> list[IngestOutcome]:
         """Build the index from the bundled corpus when it is empty (first search or ask)."""
         if self.index.count() > 0:
             return []
         log.warning("no index yet: building it from the bundled corpus (about half a minute)")
         return self.ingest()
+
+
+def make_answerer(spec: str | None):
+    """The LLM answerer for ``--llm`` (or settings.llm), or None for the extractive one."""
+    if not spec:
+        return None
+    from rag.llm import LLMAnswerer, make_chat_model
+
+    return LLMAnswerer(make_chat_model(spec), name=f"llm:{spec}")

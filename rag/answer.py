@@ -1,0 +1,340 @@
+"""Answers from the reports in which every statement carries a verified citation.
+
+``ask`` retrieves passages, scores their sentences against the question, refuses when the
+evidence is too weak, and otherwise lets an answerer (extractive by default, an LLM when
+configured) write statements with ``[n]`` citations. Every statement then passes the rules of
+:mod:`rag.verify`; what fails is dropped and counted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+import numpy as np
+
+from ingest.models import Document
+
+from . import cmo
+from .answerability import asks_type, fits_type, is_english
+from .bm25 import tokenize
+from .documents import DocumentStore
+from .models import Passage
+from .retrieve import Retriever
+from .verify import find_quote, quote_on_page, squash, support, unsupported_numbers
+
+# Sentences about the document itself ("in dit hoofdstuk ...") answer no question.
+_META = re.compile(
+    r"\b(in\s+dit\s+(hoofdstuk|verslag|rapport)|dit\s+hoofdstuk|in\s+hoofdstuk\s+\d|"
+    r"hieronder|hierna|zie\s+(figuur|tabel|hoofdstuk|paragraaf)|komt\s+aan\s+bod|"
+    r"komen\s+aan\s+bod)\b",
+    re.I,
+)
+META_PENALTY = 0.05
+PER_GROUP = 2  # marked statements per CMO group in a "what works" answer
+_HEADING_NUMBER = re.compile(r"^\d+(\.\d+)+\s")
+_BULLET = re.compile(r"^(?:[•\-–*]|o|\d{1,2}[.)]|[a-z][.)])\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    n: int
+    chunk_id: str
+    report_id: str
+    title: str
+    year: int | None
+    section: tuple[str, ...]
+    page: int
+    quote: str
+    attribution: str = ""
+
+    @property
+    def section_label(self) -> str:
+        return " > ".join(self.section)
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    text: str
+    citations: tuple[int, ...]
+    group: str | None = None  # "I", "M", "C", "O" or None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A sentence of a retrieved passage, scored against the question."""
+
+    passage: Passage
+    rank: int
+    start: int
+    end: int
+    similarity: float
+    overlap: float
+    score: float
+    group: str | None = None
+    marked: bool = False  # the report's own CMO markers decide the group
+
+    @property
+    def quote(self) -> str:
+        return self.passage.text[self.start : self.end]
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What an answerer proposes: statements citing evidence by number (1-based)."""
+
+    statements: tuple[Statement, ...]
+    evidence: tuple[Evidence, ...]
+    answerer: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    question: str
+    text: str
+    grounded: bool
+    statements: tuple[Statement, ...]
+    citations: tuple[Citation, ...]
+    passages: tuple[Passage, ...]
+    related: tuple[Passage, ...] = ()
+    structured: bool = False
+    removed: int = 0
+    support: float = 0.0
+    answerer: str = "extractive"
+    notes: tuple[str, ...] = field(default=())
+
+
+class Answerer(Protocol):
+    name: str
+
+    def draft(self, question: str, evidence: Sequence[Evidence], structured: bool) -> Draft: ...
+
+
+# Below this best-evidence score a question is refused: the 5th percentile of that score over
+# the answerable calibration questions (`benchmarks/answer_quality.py --calibrate`).
+MIN_SCORE = 0.949
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSettings:
+    """Thresholds of the answer step (calibrated in benchmarks/calibrate_refusal.py)."""
+
+    passages: int = 8
+    max_statements: int = 4
+    max_statements_structured: int = 10
+    min_score: float = MIN_SCORE
+    relative_margin: float = 0.1
+    overlap_weight: float = 0.4
+    rank_weight: float = 0.06  # prior for sentences of better-ranked passages
+    redundancy: float = 0.93
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Shrink a sentence span: no list marker in front, no ; or , at the end."""
+    piece = text[start:end]
+    marker = _BULLET.match(piece)
+    if marker:
+        start += marker.end()
+    while end > start and text[end - 1] in ";,: ":
+        end -= 1
+    return start, end
+
+
+def collect_evidence(
+    question: str, passages: Sequence[Passage], retriever: Retriever, settings: AnswerSettings
+) -> list[Evidence]:
+    """Every sentence of the passages, scored: e5 similarity plus shared content words."""
+    from ingest.nlp import block_sentence_spans
+
+    if not passages:
+        return []
+    index = retriever.index
+    qvec = index.embedder.embed_query([question])[0]
+    qterms = set(tokenize(question))
+    spans: list[tuple[int, int, int, str]] = []  # passage rank, start, end, sentence id
+    for rank, p in enumerate(passages):
+        for si, (s, e) in enumerate(block_sentence_spans(p.text)):
+            spans.append((rank, s, e, f"{p.chunk_id}#s{si}"))
+    stored = index.sentences.get(ids=[sid for *_, sid in spans], include=["embeddings"])
+    vectors = dict(zip(stored["ids"], stored["embeddings"], strict=True))
+    missing = [sid for *_, sid in spans if sid not in vectors]
+    if missing:  # short sentences are not stored: embed them now
+        texts = {sid: passages[r].text[s:e] for r, s, e, sid in spans if sid in missing}
+        fresh = index.embedder.embed_passages(list(texts.values()))
+        vectors.update(dict(zip(texts, fresh, strict=True)))
+    evidence = []
+    for rank, s, e, sid in spans:
+        p = passages[rank]
+        s2, e2 = _trim(p.text, s, e)
+        words = len(p.text[s2:e2].split())
+        if words < 4 or p.text[e - 1] not in ".!?;" or _HEADING_NUMBER.match(p.text[s:e]):
+            continue  # headings, labels, table cells and lead-ins ("...:") are no statements
+        sim = float(np.dot(np.asarray(vectors[sid], dtype=np.float32), qvec))
+        terms = set(tokenize(p.text[s2:e2]))
+        overlap = len(qterms & terms) / len(qterms) if qterms else 0.0
+        score = sim + settings.overlap_weight * overlap + settings.rank_weight / (1 + rank)
+        if _META.search(p.text[s2:e2]):
+            score -= META_PENALTY
+        evidence.append(Evidence(p, rank, s2, e2, sim, overlap, score))
+    evidence.sort(key=lambda ev: -ev.score)
+    return evidence
+
+
+class ExtractiveAnswerer:
+    """Picks the sentences that answer the question; each becomes a statement citing itself."""
+
+    name = "extractive"
+
+    def __init__(self, settings: AnswerSettings | None = None) -> None:
+        self.settings = settings or AnswerSettings()
+
+    def draft(self, question: str, evidence: Sequence[Evidence], structured: bool) -> Draft:
+        s = self.settings
+        limit = s.max_statements_structured if structured else s.max_statements
+        if not evidence:
+            return Draft((), (), self.name)
+        if asks_type(question):  # a number, share or date is asked: statements must give it
+            english = is_english(question)
+            typed = [ev for ev in evidence[:15] if fits_type(question, ev.quote, english)]
+            evidence = typed or evidence
+        best = evidence[0].score
+        chosen: list[Evidence] = []
+        seen_words: list[set[str]] = []
+
+        def take(ev: Evidence) -> bool:
+            words = set(tokenize(ev.quote))
+            if any(_jaccard(words, other) > 0.6 for other in seen_words):
+                return False  # the same statement again (overlapping chunks, repeated lists)
+            chosen.append(ev)
+            seen_words.append(words)
+            return True
+
+        plain_limit, margin = (
+            (3, 2 * s.relative_margin) if structured else (limit, s.relative_margin)
+        )
+        for ev in evidence:
+            if len(chosen) >= plain_limit or ev.score < best - margin:
+                break
+            take(ev)
+        if structured:
+            # "What works" is answered with the report's own CMO syntheses: for each group
+            # still missing, the best marked sentence on the topic (numbered section) of the
+            # statements chosen so far, or any marked sentence close to the best score.
+            topics = {topic_of(c.passage.section) for c in chosen}
+            for group in cmo.GROUP_ORDER:
+                have = sum(c.group == group and c.marked for c in chosen)
+                for ev in evidence:
+                    if len(chosen) >= limit or have >= PER_GROUP:
+                        break
+                    near = ev.score >= best - 2 * s.relative_margin
+                    on_topic = topic_of(ev.passage.section) in topics
+                    if ev.marked and ev.group == group and (near or on_topic) and take(ev):
+                        have += 1
+        chosen.sort(key=lambda ev: (ev.passage.report_id, ev.passage.char_start + ev.start))
+        statements = tuple(
+            Statement(text=_sentence_case(squash(ev.quote)), citations=(i,), group=ev.group)
+            for i, ev in enumerate(chosen, start=1)
+        )
+        return Draft(statements, tuple(chosen), self.name)
+
+
+def topic_of(section: Sequence[str]) -> str:
+    """The numbered section ("2.3 Vraagstuk 2: ...") a section path belongs to."""
+    return next((part for part in section if _HEADING_NUMBER.match(part)), " > ".join(section))
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def _sentence_case(text: str) -> str:
+    text = text.strip()
+    if text and text[0].islower():
+        text = text[0].upper() + text[1:]
+    if text and text[-1] not in ".!?":
+        text += "."
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    statements: tuple[Statement, ...]
+    citations: tuple[Citation, ...]
+    removed: int
+
+
+def verify_draft(draft: Draft, documents: DocumentStore, min_support: float = 0.3) -> Verified:
+    """Keep the statements whose citations hold; renumber citations 1..n in order of use."""
+    docs: dict[str, Document | None] = {}
+    kept: list[Statement] = []
+    citations: list[Citation] = []
+    number_of: dict[int, int] = {}
+    removed = 0
+    for st in draft.statements:
+        valid = [n for n in st.citations if 1 <= n <= len(draft.evidence)]
+        quotes = [draft.evidence[n - 1].quote for n in valid]
+        ok = bool(valid) and len(valid) == len(st.citations)  # every citation must exist
+        ok = ok and all(_quote_holds(draft.evidence[n - 1], documents, docs) for n in valid)
+        ok = ok and not unsupported_numbers(st.text, quotes)
+        ok = ok and max((support(st.text, q) for q in quotes), default=0.0) >= min_support
+        if not ok:
+            removed += 1
+            continue
+        new_numbers = []
+        for n in valid:
+            if n not in number_of:
+                number_of[n] = len(citations) + 1
+                citations.append(_citation(number_of[n], draft.evidence[n - 1], docs))
+            new_numbers.append(number_of[n])
+        kept.append(Statement(st.text, tuple(new_numbers), st.group))
+    return Verified(tuple(kept), tuple(citations), removed)
+
+
+def _doc(report_id: str, documents: DocumentStore, cache: dict[str, Document | None]):
+    if report_id not in cache:
+        cache[report_id] = documents.load(report_id)
+    return cache[report_id]
+
+
+def _quote_holds(ev: Evidence, documents: DocumentStore, cache: dict) -> bool:
+    """The quote is in its chunk, and in the document on the page it will be cited with."""
+    if find_quote(ev.quote, ev.passage.text) < 0:
+        return False
+    doc = _doc(ev.passage.report_id, documents, cache)
+    if doc is None:
+        return True  # a shared index without local text: the chunk check is all there is
+    return quote_on_page(ev.quote, doc, _page(ev, doc), near=ev.passage.char_start)
+
+
+def _page(ev: Evidence, doc: Document | None) -> int:
+    if doc is None:
+        return ev.passage.page_start
+    return doc.page_at(ev.passage.char_start + ev.start)
+
+
+def _citation(n: int, ev: Evidence, cache: dict[str, Document | None]) -> Citation:
+    p = ev.passage
+    return Citation(
+        n,
+        p.chunk_id,
+        p.report_id,
+        p.title,
+        p.year,
+        p.section,
+        _page(ev, cache.get(p.report_id)),
+        squash(ev.quote),
+        p.attribution,
+    )
+
+
+def with_groups(evidence: Sequence[Evidence], documents: DocumentStore) -> list[Evidence]:
+    """Each evidence sentence with its CMO group, from the report's markers around it."""
+    cache: dict[str, Document | None] = {}
+    out = []
+    for ev in evidence:
+        doc = _doc(ev.passage.report_id, documents, cache)
+        group, marked = cmo.classify_marked(ev.quote, doc, ev.passage.char_start + ev.start)
+        out.append(replace(ev, group=group, marked=marked))
+    return out

@@ -1,0 +1,306 @@
+"""Answer typing: does the evidence hold the kind of answer the question asks for?
+
+Classic question-answering checks, each general and each explained in the refusal note:
+
+- "Hoeveel X ..." needs a sentence that gives a quantity of X ("70 jongeren", "negen
+  allianties"); "hoeveel procent / welk deel" needs a percentage or share; a question about
+  cost, budget, subsidy or salary needs an amount of money;
+- "wanneer / in welk jaar / tot welk jaar" needs a date or year;
+- a year or number named in the question must occur in the reports (they do not cover 2022
+  because a question mentions 2022);
+- a proper name in a Dutch question (Duitsland, an organisation) must occur in the reports:
+  they cannot answer about what they never mention.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+from .bm25 import dutch_stopwords
+
+_NUMBER_WORDS = (
+    "een|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|"
+    "vijftien|twintig|dertig|veertig|vijftig|zestig|zeventig|tachtig|negentig|honderd|"
+    "honderden|duizend|duizenden|tientallen"
+)
+_QUANTITY = re.compile(rf"(?<![\w,.])(\d+(?:[.,]\d+)?|{_NUMBER_WORDS})(?![\w])", re.I)
+_HOW_MANY = re.compile(r"\b(?:hoeveel|how\s+many|how\s+much)\b\s*(.*)", re.I)
+_PERCENT_Q = re.compile(
+    r"\b(procent|percentage|welk\s+deel|welk\s+aandeel|aandeel|"
+    r"what\s+share|what\s+percentage|rapportcijfer|cijfer)\b",
+    re.I,
+)
+_PERCENT_A = re.compile(
+    r"\d\s*%|\bprocent\b|\b(helft|derde|kwart|meerderheid|minderheid|"
+    r"merendeel|gros)\b|\b\d+(?:[.,]\d+)?\s+van\s+de\b",
+    re.I,
+)
+_MONEY_Q = re.compile(
+    r"\b(kost|kosten|budget\w*|subsidie|subsidies|salaris\w*|loon|lonen|euro|"
+    r"geld|vergoeding\w*|bedrag\w*|kosten-baten\w*|fee|costs?|salar\w*|"
+    r"paid|price|prijs)\b",
+    re.I,
+)
+_MONEY_A = re.compile(r"€|\beuro\b|\bmiljoen\b|\bmln\b|\b\d+(?:[.,]\d+)?\s*(?:k|dzd)\b", re.I)
+_WHEN_Q = re.compile(
+    r"\b(wanneer|in\s+welk\s+jaar|tot\s+welk\s+jaar|sinds\s+wanneer|"
+    r"vanaf\s+wanneer|in\s+what\s+year|until\s+when)\b|^\s*when\b",
+    re.I,
+)
+_WHEN_A = re.compile(
+    r"\b(19|20)\d\d\b|\b(januari|februari|maart|april|mei|juni|juli|augustus|"
+    r"september|oktober|november|december)\b",
+    re.I,
+)
+_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+_NUMBER_IN_Q = re.compile(r"(?<![\w,.])\d+(?:[.,]\d+)?(?![\w])")
+_CAPITALISED = re.compile(r"(?<![\w-])([A-Z][\w-]{2,})")
+_QUESTION_VERBS = frozenset(
+    [
+        "zijn",
+        "is",
+        "was",
+        "waren",
+        "heeft",
+        "hebben",
+        "had",
+        "hadden",
+        "kost",
+        "kosten",
+        "krijgt",
+        "kregen",
+        "deden",
+        "doen",
+        "werd",
+        "worden",
+        "werden",
+        "er",
+        "de",
+        "het",
+        "een",
+        "van",
+        "per",
+        "procent",
+    ]
+)
+_COMPARATIVES = frozenset(
+    [
+        "hoger",
+        "lager",
+        "meer",
+        "minder",
+        "groter",
+        "kleiner",
+        "vaker",
+        "langer",
+        "korter",
+        "eerder",
+        "later",
+        "sneller",
+    ]
+)
+_ASKS_AMOUNT = re.compile(
+    r"\b(hoeveel|wat\s+(?:is|was|zijn|waren|kost|kosten|bedraagt|"
+    r"bedroeg)|hoe\s+(?:hoog|groot)|welk\s+bedrag|how\s+much|"
+    r"what\s+(?:is|was|are)\s+the)\b",
+    re.I,
+)
+_DURATION_Q = re.compile(
+    r"\bhoeveel\s+(tijd|jaren|maanden|weken|dagen|uur|uren)\b|"
+    r"\bhoe\s+lang\b|\bhow\s+long\b",
+    re.I,
+)
+_TIME_WORDS = re.compile(r"\b(tijd|jaren|jaar|maanden|weken|dagen|uur|uren|time|years)\b", re.I)
+
+
+_ENGLISH = frozenset(
+    [
+        "the",
+        "what",
+        "which",
+        "who",
+        "how",
+        "why",
+        "does",
+        "do",
+        "did",
+        "is",
+        "are",
+        "was",
+        "were",
+        "of",
+        "for",
+        "to",
+        "and",
+        "in",
+        "with",
+        "young",
+        "people",
+        "many",
+        "much",
+        "when",
+        "where",
+        "their",
+        "they",
+        "it",
+        "this",
+        "that",
+        "there",
+        "be",
+        "been",
+        "has",
+        "have",
+        "should",
+        "can",
+        "work",
+        "works",
+        "an",
+        "on",
+        "at",
+        "by",
+        "from",
+        "or",
+        "not",
+    ]
+)
+_DUTCH = frozenset(
+    [
+        "de",
+        "het",
+        "een",
+        "en",
+        "van",
+        "wat",
+        "welke",
+        "wie",
+        "hoe",
+        "waarom",
+        "is",
+        "zijn",
+        "was",
+        "voor",
+        "met",
+        "op",
+        "in",
+        "te",
+        "die",
+        "dat",
+        "er",
+        "niet",
+        "jongeren",
+        "bij",
+        "aan",
+        "door",
+        "of",
+        "ook",
+        "wordt",
+        "worden",
+        "kan",
+        "hebben",
+        "heeft",
+    ]
+)
+
+
+def is_english(question: str) -> bool:
+    words = re.findall(r"[a-z]+", question.lower())
+    return sum(w in _ENGLISH for w in words) > sum(w in _DUTCH for w in words)
+
+
+@lru_cache(maxsize=1)
+def _stem():
+    import Stemmer
+
+    return Stemmer.Stemmer("dutch_porter").stemWord
+
+
+def _focus(question: str) -> str | None:
+    """The word a "hoeveel" question counts: the first content word after it."""
+    match = _HOW_MANY.search(question)
+    if not match:
+        return None
+    for word in re.findall(r"[\w-]+", match.group(1).lower())[:4]:
+        if word in _COMPARATIVES or _TIME_WORDS.fullmatch(word):
+            return None  # "hoeveel hoger", "hoeveel tijd": a difference or a duration
+        if word not in _QUESTION_VERBS and word not in dutch_stopwords() and not word.isdigit():
+            return word
+    return None
+
+
+def _counts(sentence: str, focus: str) -> bool:
+    """Whether ``sentence`` gives a number of ``focus`` ("70 jongeren", "340 studenten")."""
+    stem = _stem()
+    target = stem(focus.split("-")[-1])
+    words = re.findall(r"[\w-]+", sentence.lower())
+    for i, word in enumerate(words):
+        if not _QUANTITY.fullmatch(word):
+            continue
+        for nxt in words[i + 1 : i + 4]:
+            last = nxt.split("-")[-1]
+            other = stem(last)
+            if other == target or (
+                min(len(other), len(target)) >= 4
+                and (other.endswith(target) or target.endswith(other))
+            ):
+                return True  # basisschoolleerlingen ~ leerlingen (the head of the compound)
+    return False
+
+
+def problems(
+    question: str, sentences: Sequence[str], known: Callable[[str], bool], english: bool
+) -> list[str]:
+    """Why the evidence cannot answer the question (empty when nothing is wrong).
+
+    ``sentences``: the best evidence sentences, which share words with the question;
+    ``known``: whether a word (a name, a year, a number) occurs anywhere in the indexed reports.
+    """
+    found: list[str] = []
+    money_word = _MONEY_Q.search(question)
+    money = money_word is not None and _ASKS_AMOUNT.search(question) is not None
+    if money and _DURATION_Q.search(question):
+        money = False  # "hoeveel tijd kost het": time, not money
+    if money and not any(_MONEY_A.search(s) for s in sentences):
+        found.append("asks for an amount of money; no amount in the evidence")
+    elif _PERCENT_Q.search(question) and _HOW_MANY.search(question) is None:
+        if not any(_PERCENT_A.search(s) for s in sentences):
+            found.append("asks for a share; no percentage in the evidence")
+    elif _HOW_MANY.search(question):
+        if _PERCENT_Q.search(question):
+            if not any(_PERCENT_A.search(s) for s in sentences):
+                found.append("asks for a share; no percentage in the evidence")
+        else:
+            focus = _focus(question)
+            if focus and not english and not any(_counts(s, focus) for s in sentences):
+                found.append(f"asks how many {focus}; no number of {focus} in the evidence")
+            elif not any(_QUANTITY.search(s) for s in sentences):
+                found.append("asks for a number; no number in the evidence")
+    if _WHEN_Q.search(question) and not any(_WHEN_A.search(s) for s in sentences):
+        found.append("asks when; no date in the evidence")
+    for number in set(_NUMBER_IN_Q.findall(question)):
+        if not known(number):
+            found.append(f"the reports never mention {number}")
+    if not english:
+        starts = {m.group(1) for m in re.finditer(r"(?:^|[.?!]\s+)([\w-]+)", question)}
+        for name in dict.fromkeys(_CAPITALISED.findall(question)):
+            if name not in starts and not known(name):
+                found.append(f"the reports never mention {name}")
+    return found
+
+
+def asks_type(question: str) -> bool:
+    """Whether the question asks for a number, share, amount or date."""
+    return bool(
+        _HOW_MANY.search(question)
+        or _WHEN_Q.search(question)
+        or (_PERCENT_Q.search(question))
+        or (_MONEY_Q.search(question) and _ASKS_AMOUNT.search(question))
+    )
+
+
+def fits_type(question: str, sentence: str, english: bool = False) -> bool:
+    """Whether ``sentence`` gives the kind of answer ``question`` asks for."""
+    return asks_type(question) and not [
+        p for p in problems(question, [sentence], lambda _: True, english)
+    ]

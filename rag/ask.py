@@ -1,0 +1,166 @@
+"""``ask``: retrieve, weigh the evidence, refuse or answer, verify, compose the Dutch text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from . import cmo
+from .answer import (
+    Answer,
+    Answerer,
+    AnswerSettings,
+    Citation,
+    Evidence,
+    ExtractiveAnswerer,
+    Statement,
+    collect_evidence,
+    topic_of,
+    verify_draft,
+    with_groups,
+)
+from .documents import DocumentStore
+from .models import Passage
+from .refusal import judge
+from .retrieve import Retriever
+
+REFUSAL = (
+    "De rapporten geven geen antwoord op deze vraag: er is geen passage gevonden die de vraag "
+    "ondersteunt. Probeer een andere formulering, of voeg het rapport toe dat hierover gaat."
+)
+
+
+def ask(
+    question: str,
+    retriever: Retriever,
+    documents: DocumentStore,
+    answerer: Answerer | None = None,
+    settings: AnswerSettings | None = None,
+    reports: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+) -> Answer:
+    settings = settings or AnswerSettings()
+    question = question.strip()
+    passages = retriever.search(question, k=settings.passages, reports=reports, years=years)
+    evidence = collect_evidence(question, passages, retriever, settings)
+    verdict = judge(question, evidence, retriever.index.term_stats(), settings.min_score)
+    structured = cmo.wants_cmo(question)
+    if structured and verdict.grounded:
+        extra = synthesis_passages(retriever, evidence[:3], passages, reports, years)
+        evidence = with_groups(
+            sorted(
+                evidence + collect_evidence(question, extra, retriever, settings),
+                key=lambda ev: -ev.score,
+            ),
+            documents,
+        )
+    if not verdict.grounded:
+        return _refusal(question, passages, verdict.score, "; ".join(verdict.reasons))
+
+    chosen = answerer or ExtractiveAnswerer(settings)
+    notes: list[str] = []
+    draft = chosen.draft(question, evidence, structured)
+    if not draft.statements and chosen.name != "extractive":
+        return _refusal(question, passages, verdict.score, f"{chosen.name}: no answer in passages")
+    verified = verify_draft(draft, documents)
+    if not verified.statements and chosen.name != "extractive":
+        notes.append(f"{chosen.name}: no statement could be verified; extractive answer shown")
+        draft = ExtractiveAnswerer(settings).draft(question, evidence, structured)
+        removed_by_llm = verified.removed
+        verified = verify_draft(draft, documents)
+        verified = type(verified)(
+            verified.statements, verified.citations, verified.removed + removed_by_llm
+        )
+    if not verified.statements:
+        return _refusal(question, passages, verdict.score, "nothing verifiable")
+    statements = verified.statements
+    text = compose(statements, verified.citations, structured)
+    if verified.removed:
+        notes.append(f"{verified.removed} sentence(s) removed: no verified citation")
+    return Answer(
+        question=question,
+        text=text,
+        grounded=True,
+        statements=statements,
+        citations=verified.citations,
+        passages=tuple(passages),
+        structured=structured,
+        removed=verified.removed,
+        support=verdict.score,
+        answerer=draft.answerer,
+        notes=tuple(notes),
+    )
+
+
+def synthesis_passages(
+    retriever: Retriever,
+    top: Sequence[Evidence],
+    have: Sequence[Passage],
+    reports: Sequence[str] | None,
+    years: Sequence[int] | None,
+) -> list[Passage]:
+    """The chunks of the report's CMO syntheses ("rode draden") on the topics of the best
+    evidence: the numbered sections it comes from. What works is answered from them."""
+    topics = {(ev.passage.report_id, topic_of(ev.passage.section)) for ev in top}
+    seen = {p.chunk_id for p in have}
+    extra = []
+    for cid, (text, meta) in retriever.index.records().items():
+        if cid in seen or not cmo.has_marker(text):
+            continue
+        section = tuple(str(meta.get("section", "")).split(" > "))
+        if (meta.get("report_id"), topic_of(section)) not in topics:
+            continue
+        passage = retriever.passage(cid)
+        if (
+            passage is not None
+            and (not reports or passage.report_id in reports)
+            and (not years or passage.year in years)
+        ):
+            extra.append(passage)
+    return extra
+
+
+def _refusal(question: str, passages: Sequence[Passage], support: float, reason: str) -> Answer:
+    return Answer(
+        question=question,
+        text=REFUSAL,
+        grounded=False,
+        statements=(),
+        citations=(),
+        passages=tuple(passages),
+        related=tuple(passages[:3]),
+        support=support,
+        notes=(f"refused: {reason}",),
+    )
+
+
+def _attribution(c: Citation) -> str:
+    return c.attribution or f"{c.title} ({c.year or 'z.j.'})"
+
+
+def compose(
+    statements: Sequence[Statement], citations: Sequence[Citation], structured: bool
+) -> str:
+    """The Dutch answer text: statements as list items ending in [n], grouped when asked."""
+    by_n = {c.n: c for c in citations}
+    reports = {c.report_id for c in citations}
+    several = len(reports) > 1
+
+    def line(st: Statement) -> str:
+        marks = "".join(f"[{n}]" for n in st.citations)
+        prefix = f"{_attribution(by_n[st.citations[0]])}: " if several else ""
+        return f"- {prefix}{st.text} {marks}"
+
+    lines: list[str] = []
+    if not several:
+        only = by_n[statements[0].citations[0]]
+        lines.append(f"Volgens {_attribution(only)}:")
+    else:
+        lines.append(f"Volgens {len(reports)} rapporten:")
+    if structured:
+        for group in cmo.order_groups([st.group for st in statements]):
+            lines.append("")
+            lines.append(f"{cmo.GROUPS[group] if group else 'Overige bevindingen'}:")
+            lines.extend(line(st) for st in statements if st.group == group)
+    else:
+        lines.extend(line(st) for st in statements)
+    return "\n".join(lines)

@@ -1,0 +1,149 @@
+"""Verification rules for answers, enforced in code (not in a prompt).
+
+- a quote occurs verbatim (whitespace aside) in its cited chunk and on its cited page;
+- every number, percentage and year of an answer sentence occurs in its cited quote;
+- an answer sentence is supported by its quote (shared content words);
+- a sentence without a verified citation is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ingest.models import Document
+
+from .bm25 import tokenize
+
+_WS = re.compile(r"\s+")
+_NUMBER_RE = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)*)(\s?%|\s?procent)?(?![\w])")
+_CITE_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(•\-–])|\n+")
+
+NUMBER_WORDS = {
+    "een": "1",
+    "één": "1",
+    "twee": "2",
+    "drie": "3",
+    "vier": "4",
+    "vijf": "5",
+    "zes": "6",
+    "zeven": "7",
+    "acht": "8",
+    "negen": "9",
+    "tien": "10",
+    "elf": "11",
+    "twaalf": "12",
+    "dertien": "13",
+    "veertien": "14",
+    "vijftien": "15",
+    "twintig": "20",
+    "dertig": "30",
+    "veertig": "40",
+    "vijftig": "50",
+    "honderd": "100",
+    "duizend": "1000",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "twenty": "20",
+    "hundred": "100",
+}
+
+
+def squash(text: str) -> str:
+    """Whitespace collapsed: the form in which quotes are compared."""
+    return _WS.sub(" ", text).strip()
+
+
+def find_quote(quote: str, text: str) -> int:
+    """Offset in ``text`` where ``quote`` starts, whitespace aside; -1 when it does not occur."""
+    target = squash(quote)
+    if not target:
+        return -1
+    parts = [re.escape(p) for p in target.split(" ")]
+    match = re.search(r"\s+".join(parts), text)
+    return match.start() if match else -1
+
+
+def quote_in_chunk(quote: str, chunk_text: str) -> bool:
+    return find_quote(quote, chunk_text) >= 0
+
+
+def quote_on_page(quote: str, doc: Document, page: int, near: int = 0) -> bool:
+    """Whether ``quote`` occurs in ``doc`` starting on PDF page ``page`` (search from ``near``)."""
+    target = squash(quote)
+    parts = [re.escape(p) for p in target.split(" ")]
+    pattern = re.compile(r"\s+".join(parts))
+    for match in pattern.finditer(doc.text, max(0, near - 5000)):
+        first, last = doc.page_at(match.start()), doc.page_at(match.end() - 1)
+        if first <= page <= last:
+            return True
+    return False
+
+
+def numbers_in(text: str) -> set[str]:
+    """Numbers, percentages and years, normalised ("7,2 procent" → "7,2%")."""
+    found = set()
+    for match in _NUMBER_RE.finditer(text):
+        value = match.group(1).replace(".", ",") if "," not in match.group(1) else match.group(1)
+        found.add(value + ("%" if match.group(2) else ""))
+    return found
+
+
+def _number_forms(text: str) -> set[str]:
+    forms = set()
+    for value in numbers_in(text):
+        forms.add(value)
+        forms.add(value.rstrip("%"))
+    for word in re.findall(r"[^\W\d_]+", text.lower()):
+        if word in NUMBER_WORDS:
+            forms.add(NUMBER_WORDS[word])
+    return forms
+
+
+def unsupported_numbers(sentence: str, quotes: Sequence[str]) -> set[str]:
+    """Numbers of ``sentence`` that none of ``quotes`` contains (as digits or Dutch words)."""
+    available: set[str] = set()
+    for q in quotes:
+        available |= _number_forms(q)
+    missing = set()
+    for value in numbers_in(sentence):
+        if value not in available and value.rstrip("%") not in available:
+            missing.add(value)
+    return missing
+
+
+def support(sentence: str, quote: str) -> float:
+    """Share of the sentence's content words (Dutch stems) that the quote contains."""
+    words = set(tokenize(sentence))
+    if not words:
+        return 0.0
+    return len(words & set(tokenize(quote))) / len(words)
+
+
+def split_cited(text: str) -> list[tuple[str, tuple[int, ...]]]:
+    """Split generated text into sentences with the citation numbers each one carries.
+
+    Citations are ``[n]`` or ``[n, m]`` after (or inside) the sentence; a sentence with none
+    gets an empty tuple (and will be dropped by the caller).
+    """
+    out: list[tuple[str, tuple[int, ...]]] = []
+    for raw in _SENTENCE_END.split(text.strip()):
+        piece = raw.strip().lstrip("-•* ").strip()
+        if not piece:
+            continue
+        numbers: list[int] = []
+        for match in _CITE_RE.finditer(piece):
+            numbers.extend(int(n) for n in re.split(r"\s*[,;]\s*", match.group(1)))
+        sentence = squash(_CITE_RE.sub("", piece)).replace(" .", ".")
+        if re.search(r"\w", sentence):
+            out.append((sentence, tuple(dict.fromkeys(numbers))))
+    return out

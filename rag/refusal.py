@@ -5,9 +5,9 @@ Two kinds of evidence against answering, both explained in the answer's notes:
 - answer typing (:mod:`rag.answerability`): the question asks for a number, an amount, a date,
   or names something the reports never mention, and the evidence does not have it;
 - weak evidence: the best sentence's score (e5 similarity plus the share of question words it
-  holds) is below ``rag.answer.MIN_SCORE``, calibrated by ``benchmarks/calibrate_refusal.py`` as the 5th
-  percentile of that score over the answerable calibration questions (so that at least 95% of
-  answerable questions pass this check).
+  holds) is below ``rag.answer.MIN_SCORE``, calibrated by ``benchmarks/answer_quality.py
+  --calibrate`` as the 5th percentile of that score over the answerable calibration questions
+  (so that at least 95% of answerable questions pass this check).
 """
 
 from __future__ import annotations

@@ -202,11 +202,19 @@ class ExtractiveAnswerer:
         best = evidence[0].score
         chosen: list[Evidence] = []
         seen_words: list[set[str]] = []
+        also: dict[int, list[Evidence]] = {}  # the same finding in another report
 
         def take(ev: Evidence) -> bool:
             words = set(tokenize(ev.quote))
-            if any(_jaccard(words, other) > 0.6 for other in seen_words):
-                return False  # the same statement again (overlapping chunks, repeated lists)
+            for i, other in enumerate(seen_words):
+                if _jaccard(words, other) > 0.6:
+                    reports = {
+                        chosen[i].passage.report_id,
+                        *(e.passage.report_id for e in also.get(i, [])),
+                    }
+                    if ev.passage.report_id not in reports:
+                        also.setdefault(i, []).append(ev)  # corroborated: cite both reports
+                    return False  # the same statement again (overlapping chunks, lists)
             chosen.append(ev)
             seen_words.append(words)
             return True
@@ -232,12 +240,25 @@ class ExtractiveAnswerer:
                     on_topic = topic_of(ev.passage.section) in topics
                     if ev.marked and ev.group == group and (near or on_topic) and take(ev):
                         have += 1
-        chosen.sort(key=lambda ev: (ev.passage.report_id, ev.passage.char_start + ev.start))
-        statements = tuple(
-            Statement(text=_sentence_case(squash(ev.quote)), citations=(i,), group=ev.group)
-            for i, ev in enumerate(chosen, start=1)
+        order = sorted(
+            range(len(chosen)),
+            key=lambda i: (
+                chosen[i].passage.report_id,
+                chosen[i].passage.char_start + chosen[i].start,
+            ),
         )
-        return Draft(statements, tuple(chosen), self.name)
+        evidence_out: list[Evidence] = []
+        statements = []
+        for i in order:
+            ev = chosen[i]
+            numbers = []
+            for item in [ev, *also.get(i, [])]:
+                evidence_out.append(item)
+                numbers.append(len(evidence_out))
+            statements.append(
+                Statement(_sentence_case(squash(ev.quote)), tuple(numbers), group=ev.group)
+            )
+        return Draft(tuple(statements), tuple(evidence_out), self.name)
 
 
 def topic_of(section: Sequence[str]) -> str:

@@ -74,6 +74,13 @@ def ask(
         return _refusal(question, passages, verdict.score, "nothing verifiable")
     statements = verified.statements
     text = compose(statements, verified.citations, structured)
+    shown = {p.chunk_id for p in passages}
+    for ev in draft.evidence:  # cited synthesis passages join the passages shown
+        if ev.passage.chunk_id not in shown and any(
+            c.chunk_id == ev.passage.chunk_id for c in verified.citations
+        ):
+            passages.append(ev.passage)
+            shown.add(ev.passage.chunk_id)
     if verified.removed:
         notes.append(f"{verified.removed} sentence(s) removed: no verified citation")
     return Answer(
@@ -147,7 +154,8 @@ def compose(
 
     def line(st: Statement) -> str:
         marks = "".join(f"[{n}]" for n in st.citations)
-        prefix = f"{_attribution(by_n[st.citations[0]])}: " if several else ""
+        sources = dict.fromkeys(_attribution(by_n[n]) for n in st.citations)
+        prefix = f"{'; '.join(sources)}: " if several else ""
         return f"- {prefix}{st.text} {marks}"
 
     lines: list[str] = []

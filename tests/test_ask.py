@@ -1,0 +1,156 @@
+"""`watwerkt ask`: cited, verified, structured answers and honest refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.verify import find_quote, quote_on_page, unsupported_numbers
+from ui.cli import main
+
+
+def _check_citations(answer, documents) -> None:
+    """Every quote occurs verbatim on its cited page; every number of a statement is quoted."""
+    by_n = {c.n: c for c in answer.citations}
+    for c in answer.citations:
+        doc = documents.load(c.report_id)
+        assert find_quote(c.quote, doc.text) >= 0, c.quote
+        assert quote_on_page(c.quote, doc, c.page), (c.page, c.quote)
+    for st in answer.statements:
+        assert st.citations, st.text
+        assert not unsupported_numbers(st.text, [by_n[n].quote for n in st.citations])
+        for n in st.citations:
+            assert f"[{n}]" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Hoeveel jongeren zijn via de alliantie Kansen geplaatst?", "70 jongeren"),
+        ("Onder welke naam is het platform van start gegaan?", "Platform Jongeren, Werk en Hoop"),
+        ("Welke stichtingen voerden de alliantie Dromen uit?", "Jong Ondernemen en JINC"),
+    ],
+)
+def test_answer_cites_the_sentence_that_answers(built_app, question: str, expected: str):
+    answer = built_app.ask(question)
+    assert answer.grounded
+    assert any(expected in c.quote for c in answer.citations), answer.text
+    _check_citations(answer, built_app.index.documents)
+
+
+def test_what_works_answer_is_structured_by_cmo(built_app):
+    answer = built_app.ask("Wat werkt voor mbo-2 jongeren?")
+    assert answer.grounded and answer.structured
+    groups = {st.group for st in answer.statements}
+    assert {"I", "M", "C"} <= groups, answer.text
+    assert "Interventies:" in answer.text and "Werkzame mechanismen:" in answer.text
+    _check_citations(answer, built_app.index.documents)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hoe pakt Duitsland jeugdwerkloosheid aan?",
+        "Hoe hoog was de jeugdwerkloosheid in Nederland in 2022?",
+        "Hoeveel subsidie kreeg elke alliantie?",
+        "Hoeveel bezoekers trokken de symposia van het platform?",
+    ],
+)
+def test_refuses_when_the_reports_hold_no_answer(built_app, question: str):
+    answer = built_app.ask(question)
+    assert not answer.grounded
+    assert answer.citations == ()
+    assert "geen antwoord" in answer.text
+    assert answer.related, "nearest passages are offered separately"
+    assert answer.notes and answer.notes[0].startswith("refused:")
+
+
+def test_ask_json_follows_the_contract(built_home: Path, capsys):
+    assert main(["ask", "Wat werkt voor mbo-2 jongeren?", "--json", "--home", str(built_home)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    data = json.loads(out)
+    assert {"question", "answer", "grounded", "citations", "passages"} <= set(data)
+    assert data["grounded"] is True and data["citations"]
+    for c in data["citations"]:
+        assert set(c) == {"n", "chunk_id", "report_id", "section", "page", "quote"}
+        passage = next(p for p in data["passages"] if p["chunk_id"] == c["chunk_id"])
+        assert find_quote(c["quote"], passage["text"]) >= 0
+
+
+def test_ask_json_refusal_has_no_citations(built_home: Path, capsys):
+    main(
+        [
+            "ask",
+            "Wat vindt de minister van Defensie van het platform?",
+            "--json",
+            "--home",
+            str(built_home),
+        ]
+    )
+    data = json.loads(capsys.readouterr().out)
+    assert data["grounded"] is False and data["citations"] == []
+    assert data["related"]
+
+
+def test_ask_human_output_has_footnotes_and_references(built_home: Path, capsys):
+    assert (
+        main(
+            [
+                "ask",
+                "Hoeveel jongeren zijn via de alliantie Kansen geplaatst?",
+                "--home",
+                str(built_home),
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "Bronnen:" in out and "[1]" in out and "p. " in out
+    assert "Literatuur:" in out and "Regioplan (2020)." in out
+
+
+def test_statements_from_several_reports_are_attributed(tmp_path: Path):
+    from ui.settings import get_settings
+    from ui.wiring import App, Overrides
+
+    app = App(get_settings(home=tmp_path / "h", embedder="use"), show_progress=False)
+    for name, who, year in (("a", "Jansen", 2019), ("b", "De Vries", 2021)):
+        path = tmp_path / f"{name}.txt"
+        path.write_text(
+            "Persoonlijke coaching door een vaste coach vergroot het zelfvertrouwen van "
+            f"jongeren in de regio {name.upper()}. De coaches zien de jongeren elke week.\n",
+            encoding="utf-8",
+        )
+        app.ingest(
+            [path],
+            Overrides(
+                report_id=f"rapport-{name}", title=f"Rapport {name}", year=year, authors=(who,)
+            ),
+        )
+    answer = app.ask("Vergroot persoonlijke coaching het zelfvertrouwen van jongeren?")
+    assert answer.grounded
+    assert {c.report_id for c in answer.citations} == {"rapport-a", "rapport-b"}
+    assert "Jansen (2019)" in answer.text and "De Vries (2021)" in answer.text
+    assert "Volgens 2 rapporten:" in answer.text
+
+
+def test_langchain_retriever_returns_documents_with_provenance(built_app):
+    from langchain_core.runnables import RunnableLambda
+
+    from rag.lc import WatwerktRetriever
+
+    retriever = WatwerktRetriever(retriever=built_app.retriever, k=3)
+    docs = retriever.invoke("ouderbetrokkenheid bij de loopbaankeuze")
+    assert len(docs) == 3
+    meta = docs[0].metadata
+    assert meta["report_id"] == "regioplan-2020" and meta["page_start"] >= 1
+    assert meta["section"] and docs[0].page_content
+
+    chain = retriever | RunnableLambda(
+        lambda ds: "\n".join(f"[{d.metadata['page_start']}] {d.page_content[:40]}" for d in ds)
+    )
+    context = chain.invoke("werkgevers ontzorgen")
+    assert context.count("\n") == 2 and context.startswith("[")

@@ -18,7 +18,7 @@ from .bm25 import tokenize
 _WS = re.compile(r"\s+")
 _NUMBER_RE = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)*)(\s?%|\s?procent)?(?![\w])")
 _CITE_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(•\-–])|\n+")
+_CITES_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)")
 
 NUMBER_WORDS = {
     "een": "1",
@@ -93,7 +93,11 @@ def numbers_in(text: str) -> set[str]:
     """Numbers, percentages and years, normalised ("7,2 procent" → "7,2%")."""
     found = set()
     for match in _NUMBER_RE.finditer(text):
-        value = match.group(1).replace(".", ",") if "," not in match.group(1) else match.group(1)
+        value = match.group(1)
+        if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", value):
+            value = value.replace(".", "")  # 1.000 is a thousand
+        elif "," not in value:
+            value = value.replace(".", ",")  # 7.2 written the English way
         found.add(value + ("%" if match.group(2) else ""))
     return found
 
@@ -129,6 +133,28 @@ def support(sentence: str, quote: str) -> float:
     return len(words & set(tokenize(quote))) / len(words)
 
 
+def _sentences(text: str) -> list[str]:
+    """Sentences of generated text. A citation written after the full stop ("… bvo's. [4]")
+    belongs to the sentence before it; any capital (also accented), digit, quote, bracket or
+    bullet after a sentence end starts a new sentence, and so does a line break."""
+    text = _CITES_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", text.strip())
+    pieces: list[str] = []
+    start = 0
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            pieces.append(text[start:i])
+            start = i + 1
+        elif ch in ".!?" and i + 1 < len(text) and text[i + 1].isspace():
+            j = i + 1
+            while j < len(text) and text[j] in " \t":
+                j += 1
+            if j < len(text) and (text[j].isupper() or text[j].isdigit() or text[j] in "\"'(•-–["):
+                pieces.append(text[start : i + 1])
+                start = j
+    pieces.append(text[start:])
+    return [p for p in pieces if p.strip()]
+
+
 def split_cited(text: str) -> list[tuple[str, tuple[int, ...]]]:
     """Split generated text into sentences with the citation numbers each one carries.
 
@@ -136,7 +162,7 @@ def split_cited(text: str) -> list[tuple[str, tuple[int, ...]]]:
     gets an empty tuple (and will be dropped by the caller).
     """
     out: list[tuple[str, tuple[int, ...]]] = []
-    for raw in _SENTENCE_END.split(text.strip()):
+    for raw in _sentences(text):
         piece = raw.strip().lstrip("-•* ").strip()
         if not piece:
             continue

@@ -153,3 +153,21 @@ def test_search_returns_no_overlapping_passages(built_app):
             if a.report_id == b.report_id:
                 overlap = min(a.char_end, b.char_end) - max(a.char_start, b.char_start)
                 assert overlap <= 0.5 * min(len(a.text), len(b.text))
+
+
+def test_docx_reports_are_read_paragraph_by_paragraph(tmp_path: Path):
+    import docx
+
+    from ingest.readers import read_file
+
+    document = docx.Document()
+    document.add_heading("2.1 Ouderbetrokkenheid", level=2)
+    document.add_paragraph("Ouders zijn belangrijk voor de loopbaankeuze van hun kinderen.")
+    document.add_paragraph("Scholen organiseren daarom ouderavonden over vervolgopleidingen.")
+    path = tmp_path / "verslag.docx"
+    document.save(str(path))
+    raw = read_file(path)
+    assert "Ouders zijn belangrijk" in raw.pages[0]
+    doc = load_document(path, report_id="verslag")
+    assert any("2.1 Ouderbetrokkenheid" in " ".join(s.path) for s in doc.sections)
+    assert all(doc.text[c.char_start : c.char_end] == c.text for c in chunk_document(doc))

@@ -172,13 +172,29 @@ def test_sentence_without_content_words_has_no_support():
             [("Zin een.", (1,)), ("Zin twee.", (2, 3)), ("Zin drie zonder bron.", ())],
         ),
         ("Zin een [1, 2]. Zin twee [3; 4].", [("Zin een.", (1, 2)), ("Zin twee.", (3, 4))]),
-        ("- Eerste punt [1].\n- Tweede punt [2].", [("Eerste punt.", (1,)), ("Tweede punt.", (2,))]),
+        (
+            "- Eerste punt [1].\n- Tweede punt [2].",
+            [("Eerste punt.", (1,)), ("Tweede punt.", (2,))],
+        ),
         ("• Opsomming met bolletje [4].", [("Opsomming met bolletje.", (4,))]),
         ("Dubbel geciteerd [2][2].", [("Dubbel geciteerd.", (2,))]),
         ("[1]\n\n  \n", []),  # a lone citation is no sentence
     ],
 )
 def test_split_cited_gives_each_sentence_its_citations(text, expected):
+    assert split_cited(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Zin een. [1] Zin twee.", [("Zin een.", (1,)), ("Zin twee.", ())]),
+        ("Zin een [1]. 80 procent vond werk.", [("Zin een.", (1,)), ("80 procent vond werk.", ())]),
+        ("Zin een [1]. Één zin meer.", [("Zin een.", (1,)), ("Één zin meer.", ())]),
+    ],
+    ids=["citation-after-stop", "digit-start", "accented-capital"],
+)
+def test_split_cited_separates_every_sentence(text, expected):
     assert split_cited(text) == expected
 
 

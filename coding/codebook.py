@@ -1,0 +1,104 @@
+"""The codebook: CIMO dimension and thematic codes, from YAML or a REFI-QDA ``.qdc``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import CodingError
+
+DEFAULT_CODEBOOK = Path(__file__).resolve().parent / "data" / "codebook.yaml"
+CIMO = ("C", "I", "M", "O")
+_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+class Code(BaseModel):
+    """One code. CIMO codes have ids C, I, M, O (sub-codes may hang under M); themes T-..."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(description="Stable id: C, I, M, O, M-resource, T-nazorg, ...")
+    name: str = Field(description="Name shown to coders")
+    dimension: str = Field(description="cimo or theme")
+    parent: str | None = Field(default=None, description="Id of the parent code")
+    definition: str = Field(default="", description="Dutch definition")
+    include: list[str] = Field(default_factory=list, description="When to use it")
+    exclude: list[str] = Field(default_factory=list, description="When not to use it")
+    cues: list[str] = Field(default_factory=list, description="Cue expressions (lemmas)")
+    examples: list[str] = Field(default_factory=list, description="Typical segments")
+    color: str | None = Field(default=None, description="#RRGGBB for QDA tools")
+
+    @field_validator("dimension")
+    @classmethod
+    def _dimension(cls, value: str) -> str:
+        if value not in ("cimo", "theme"):
+            raise ValueError("dimension is 'cimo' or 'theme'")
+        return value
+
+    @field_validator("color")
+    @classmethod
+    def _color(cls, value: str | None) -> str | None:
+        if value is not None and not _COLOR.match(value):
+            raise ValueError("color is #RRGGBB")
+        return value
+
+
+class Codebook(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    version: str = "1"
+    description: str = ""
+    codes: list[Code]
+
+    @model_validator(mode="after")
+    def _check(self) -> Codebook:
+        ids = [c.id for c in self.codes]
+        if len(set(ids)) != len(ids):
+            raise ValueError("code ids must be unique")
+        known = set(ids)
+        for c in self.codes:
+            if c.parent is not None and c.parent not in known:
+                raise ValueError(f"code {c.id}: parent {c.parent} does not exist")
+        return self
+
+    def get(self, code_id: str) -> Code | None:
+        return next((c for c in self.codes if c.id == code_id), None)
+
+    @property
+    def cimo(self) -> list[Code]:
+        return [c for c in self.codes if c.dimension == "cimo" and c.parent is None]
+
+    @property
+    def themes(self) -> list[Code]:
+        return [c for c in self.codes if c.dimension == "theme"]
+
+    def theme_by_name(self, name: str) -> Code | None:
+        low = name.strip().lower()
+        return next((c for c in self.themes if c.name.lower() == low or c.id == name), None)
+
+
+def load_codebook(path: Path | None = None) -> Codebook:
+    """A codebook from YAML, or from a REFI-QDA .qdc/.qdpx (codes as themes)."""
+    path = Path(path) if path else DEFAULT_CODEBOOK
+    if path.suffix.lower() in (".qdc", ".qdpx"):
+        from .refi import read_codebook
+
+        return read_codebook(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CodingError(
+            f"codebook {path} cannot be read ({exc.strerror}); check the path"
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise CodingError(f"codebook {path} is not valid YAML ({exc}); fix the file") from exc
+    try:
+        return Codebook.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise CodingError(f"codebook {path}: {where}: {first['msg']}; fix the file") from exc

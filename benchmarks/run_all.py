@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["retrieval_vs_langchain.py", "perf.py"]
+SCRIPTS = ["retrieval_vs_langchain.py", "perf.py", "answer_quality.py", "coding_perf.py"]
 
 if __name__ == "__main__":
     failed = 0

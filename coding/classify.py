@@ -31,9 +31,18 @@ MIN_THEME_EXAMPLES = 6
 ReportSearch = Callable[[str], Evidence | None]
 
 
-def _embed(embedder, texts: Sequence[str]) -> np.ndarray:
-    vectors = [embedder.embed_passages(list(texts[i : i + 32])) for i in range(0, len(texts), 32)]
-    return np.vstack(vectors) if vectors else np.zeros((0, embedder.dim), dtype=np.float32)
+def _embed(
+    embedder, texts: Sequence[str], cache: dict[str, np.ndarray] | None = None
+) -> np.ndarray:
+    """Passage embeddings, reusing ``cache`` (cross-validation embeds each text once)."""
+    cache = {} if cache is None else cache
+    todo = list(dict.fromkeys(t for t in texts if t not in cache))
+    for i in range(0, len(todo), 32):
+        batch = todo[i : i + 32]
+        cache.update(zip(batch, embedder.embed_passages(batch), strict=True))
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.vstack([cache[t] for t in texts]).astype(np.float32)
 
 
 def _nearest(sims: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
@@ -65,6 +74,7 @@ class Suggester:
         self.cache_dir = cache_dir
         self.matcher = CueMatcher(codebook)
         self.model: TrainedModel | None = None
+        self._vectors: dict[str, np.ndarray] = {}
 
     # -- features -------------------------------------------------------------------------
     def _features(
@@ -99,7 +109,7 @@ class Suggester:
     def fit(self, examples: Sequence[Example], calibrate: bool = True) -> TrainedModel:
         texts = [e.text for e in examples]
         y = np.asarray([LABELS.index(e.label) for e in examples])
-        vectors = _embed(self.embedder, texts)
+        vectors = _embed(self.embedder, texts, self._vectors)
         hits = self.matcher.hits(texts)
         x = self._features(vectors, hits, vectors, y, exclude_self=True)
         cimo = SoftmaxRegression().fit(x, y, len(LABELS))
@@ -187,7 +197,7 @@ class Suggester:
     ) -> tuple[np.ndarray, np.ndarray, list[list[CueHit]], np.ndarray]:
         assert self.model is not None, "fit or load a model first"
         m = self.model
-        vectors = _embed(self.embedder, texts)
+        vectors = _embed(self.embedder, texts, self._vectors)
         hits = self.matcher.hits(texts)
         x = self._features(vectors, hits, m.train_vectors, m.train_labels)
         return m.cimo.predict_proba(x), vectors, hits, vectors @ m.train_vectors.T
@@ -245,5 +255,5 @@ class Suggester:
                 score = 0.6 if cue_hits else 0.0
             if score >= THEME_THRESHOLD:
                 ev = tuple(Evidence("cue", h.cue, theme.id) for h in cue_hits)
-                out.append(CodeSuggestion(theme.name, round(score, 4), ev))
+                out.append(CodeSuggestion(theme.id, round(score, 4), ev))
         return sorted(out, key=lambda s: -s.score)

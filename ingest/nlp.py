@@ -7,6 +7,7 @@ sentencizer and a lemmatizer component backed by simplemma (good Dutch lemmas, o
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -33,6 +34,23 @@ def _register_lemmatizer() -> None:
         return doc
 
 
+PLACEHOLDER_RE = re.compile(r"^\[[A-Z]+-\d+\]$")
+
+
+def _keep_placeholders(nlp: Any) -> None:
+    """Pseudonym placeholders ("[PERSOON-3]") stay one token, so no sentence breaks inside."""
+    token_match, url_match = nlp.tokenizer.token_match, nlp.tokenizer.url_match
+
+    def whole(text: str) -> Any:  # before affixes are split
+        return PLACEHOLDER_RE.match(text) or (token_match(text) if token_match else None)
+
+    def inner(text: str) -> Any:  # after "," or "." are split off
+        return PLACEHOLDER_RE.match(text) or (url_match(text) if url_match else None)
+
+    nlp.tokenizer.token_match = whole
+    nlp.tokenizer.url_match = inner
+
+
 @lru_cache(maxsize=2)
 def get_nlp(lemmas: bool = False) -> Any:
     """The Dutch pipeline; with ``lemmas`` it sets ``token.lemma_`` too."""
@@ -44,8 +62,10 @@ def get_nlp(lemmas: bool = False) -> Any:
         except OSError:
             continue
         log.info("using spaCy pipeline %s", name)
+        _keep_placeholders(nlp)
         return nlp
     nlp = spacy.blank("nl")
+    _keep_placeholders(nlp)
     nlp.add_pipe(
         "sentencizer",
         config={"punct_chars": [".", "!", "?", "…", "\u3002"], "overwrite": False},

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from coding.errors import CodingError
 from ingest.errors import IngestError
 from rag.errors import RagError
 
@@ -227,6 +228,126 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def coded_json(coded: Any, names: dict[str, str]) -> dict[str, Any]:
+    def evidence(ev: Any) -> dict[str, Any]:
+        return {"kind": ev.kind, "text": ev.text, "detail": ev.detail, "score": round(ev.score, 4)}
+
+    return {
+        "transcript": coded.transcript.name,
+        "pseudonymised": coded.transcript.pseudonymised,
+        "model": coded.model,
+        "segments": [
+            {
+                "id": cs.segment.id,
+                "speaker": cs.segment.speaker,
+                "start": cs.segment.start,
+                "end": cs.segment.end,
+                "text": cs.segment.text,
+                "cimo": cs.cimo,
+                "cimo_scores": cs.cimo_scores,
+                "themes": [
+                    {"code": t.code, "name": names.get(t.code, t.code), "score": t.score}
+                    for t in cs.themes
+                ],
+                "evidence": [evidence(ev) for ev in cs.evidence],
+                **({"timestamp": cs.segment.timestamp} if cs.segment.timestamp else {}),
+            }
+            for cs in coded.segments
+        ],
+    }
+
+
+def cmd_code(args: argparse.Namespace) -> int:
+    from coding.codebook import load_codebook
+    from coding.pipeline import code_transcript, make_suggester, mapping_path_for, pseudonymiser_for
+
+    from .wiring import report_search_for
+
+    path = Path(args.file)
+    if not path.exists():
+        raise CliError(f"{path}: no such file; give a .txt, .md, .docx, .vtt or .srt transcript")
+    app = _app(args)
+    codebook = load_codebook(Path(args.codebook) if args.codebook else None)
+    words = Path(args.names).read_text(encoding="utf-8").splitlines() if args.names else []
+    pseudonymiser = (
+        None
+        if args.keep_names
+        else pseudonymiser_for(
+            mapping_path_for(app.settings.home, path), [w for w in words if w.strip()]
+        )
+    )
+    search = None
+    if not args.no_report_evidence:
+        app.ensure_index()
+        search = report_search_for(app)
+    suggester = make_suggester(codebook, app.index.embedder, app.settings.home / "models")
+    coded = code_transcript(path, suggester, pseudonymiser=pseudonymiser, report_search=search)
+    written = []
+    if args.qdpx:
+        from coding.refi import write_qdpx
+
+        written.append(str(write_qdpx(coded, codebook, Path(args.qdpx), model=coded.model)))
+    if args.qdc:
+        from coding.refi import write_qdc
+
+        written.append(str(write_qdc(codebook, Path(args.qdc))))
+    data = coded_json(coded, {c.id: c.name for c in codebook.codes})
+    if written:
+        data["written"] = written
+
+    def human() -> None:
+        if not coded.transcript.pseudonymised:
+            print("(names kept: --keep-names)", file=sys.stderr)
+        for cs in coded.segments:
+            code = cs.cimo or "-"
+            conf = cs.cimo_scores.get(cs.cimo, 0.0) if cs.cimo else max(cs.cimo_scores.values())
+            themes = ", ".join(f"{t.code} {t.score:.2f}" for t in cs.themes)
+            print(
+                f"{cs.segment.id} {cs.segment.speaker:>12}  [{code}] {conf:.2f}  {cs.segment.text}"
+            )
+            if themes:
+                print(f"{'':20}themes: {themes}")
+        for w in written:
+            print(f"written: {w}")
+
+    _emit(args, data, human)
+    return 0
+
+
+def cmd_eval_coding(args: argparse.Namespace) -> int:
+    from coding.classify import Suggester
+    from coding.codebook import load_codebook
+    from coding.evaluate import cross_validate
+    from coding.training import codebook_examples, load_dev_set, report_examples
+
+    app = _app(args)
+    codebook = load_codebook(Path(args.codebook) if args.codebook else None)
+    dev = load_dev_set(Path(args.dev)) if args.dev else load_dev_set()
+    extra = [*report_examples(), *codebook_examples(codebook)]
+    report = cross_validate(Suggester(codebook, app.index.embedder), dev, extra, k=args.folds)
+    data = report.as_dict()
+
+    def human() -> None:
+        print(f"{report.n} development segments, {report.folds}-fold cross-validation")
+        for model, f1 in report.macro_f1.items():
+            print(f"  {model:10} macro-F1 {f1:.3f}  accuracy {report.accuracy[model]:.3f}")
+        print("Confusion (rows gold, columns suggested) of the model:")
+        labels = list(report.confusion["model"])
+        print("        " + "".join(f"{lab:>6}" for lab in labels))
+        for gold, row in report.confusion["model"].items():
+            print(f"  {gold:>6}" + "".join(f"{row[lab]:>6}" for lab in labels))
+        cal = report.calibration
+        if cal:
+            print(
+                f"Calibration: ECE {cal['ece']:.3f}, mean confidence "
+                f"{cal['mean_confidence']:.3f}, accuracy {cal['accuracy']:.3f}"
+            )
+
+    _emit(args, data, human)
+    failed = args.min_f1 is not None and report.macro_f1["model"] < args.min_f1
+    return 1 if failed else 0
+
+
 def cmd_reports(args: argparse.Namespace) -> int:
     app = _app(args)
     indexed = {r.report_id: r for r in app.index.reports()}
@@ -287,6 +408,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.what == "coding":
+        return cmd_eval_coding(args)
     from rag.evaluate import evaluate_retrieval, load_gold
 
     gold_path = Path(args.gold) if args.gold else _default_gold()
@@ -405,11 +528,51 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("report", metavar="REPORT", help="report id (see `watwerkt reports`)")
     p.set_defaults(func=cmd_remove)
 
-    p = sub.add_parser("eval", parents=[common], help="evaluate retrieval on a gold set")
-    p.add_argument("what", choices=["retrieval"], help="what to evaluate")
+    p = sub.add_parser(
+        "code",
+        parents=[common],
+        help="suggest CIMO codes for a transcript",
+        description="Import a transcript (.txt, .md, .docx, .vtt, .srt), "
+        "pseudonymise names (on by default), split respondent turns into "
+        "segments and suggest one CIMO code (or none) and themes per segment, "
+        "with confidence and evidence. Optionally export REFI-QDA.",
+    )
+    p.add_argument("file", metavar="FILE", help="the transcript")
+    p.add_argument("--codebook", help="a codebook YAML or REFI-QDA .qdc (default: built in)")
+    p.add_argument("--qdpx", metavar="OUT.qdpx", help="write a REFI-QDA project")
+    p.add_argument("--qdc", metavar="OUT.qdc", help="write the codebook as REFI-QDA .qdc")
+    p.add_argument(
+        "--keep-names",
+        action="store_true",
+        help="do not pseudonymise (names stay in the text and in exports)",
+    )
+    p.add_argument(
+        "--names",
+        metavar="FILE",
+        help="extra words to pseudonymise, one per line (Naam or Naam=ORGANISATIE)",
+    )
+    p.add_argument(
+        "--no-report-evidence",
+        action="store_true",
+        help="skip the most similar report passage per segment",
+    )
+    p.set_defaults(func=cmd_code)
+
+    p = sub.add_parser(
+        "eval",
+        parents=[common],
+        help="evaluate retrieval or coding",
+        description="retrieval: recall@k, MRR, nDCG on a gold set. coding: "
+        "cross-validated macro-F1 of CIMO suggestions against two baselines.",
+    )
+    p.add_argument("what", choices=["retrieval", "coding"], help="what to evaluate")
     p.add_argument("--gold", help="gold YAML (default tests/data/gold_retrieval.yaml)")
     p.add_argument("--min-recall5", type=float, help="exit 1 when recall@5 is below this")
     p.add_argument("--min-mrr", type=float, help="exit 1 when MRR@10 is below this")
+    p.add_argument("--dev", help="coding: development set YAML (default: built in)")
+    p.add_argument("--codebook", help="coding: codebook (default: built in)")
+    p.add_argument("--folds", type=int, default=5, help="coding: folds (default 5)")
+    p.add_argument("--min-f1", type=float, help="coding: exit 1 when macro-F1 is below this")
     p.set_defaults(func=cmd_eval)
     return parser
 
@@ -426,7 +589,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
         return int(args.func(args))
-    except (CliError, IngestError, RagError) as exc:
+    except (CliError, IngestError, RagError, CodingError) as exc:
         print(f"watwerkt: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

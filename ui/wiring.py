@@ -151,3 +151,19 @@ def make_answerer(spec: str | None):
     from rag.llm import LLMAnswerer, make_chat_model
 
     return LLMAnswerer(make_chat_model(spec), name=f"llm:{spec}")
+
+
+def report_search_for(app: App):
+    """The most similar report passage for a segment, as coding evidence."""
+    from coding.models import Evidence
+
+    def search(text: str) -> Evidence | None:
+        hits = app.retriever.search(text, k=1)
+        if not hits:
+            return None
+        p = hits[0]
+        where = f"{p.attribution}, § {p.section_label}, p. {p.page_start}"
+        snippet = " ".join(p.text.split())
+        return Evidence("report", snippet[:300], where, round(p.score, 4))
+
+    return search

@@ -54,7 +54,13 @@ def code_transcript(
     pseudonymiser: Callable[[str], str] | None = None,
     report_search: ReportSearch | None = None,
 ) -> CodedTranscript:
-    transcript: Transcript = load_transcript(path, pseudonymiser)
+    return code_loaded(load_transcript(path, pseudonymiser), suggester, report_search)
+
+
+def code_loaded(
+    transcript: Transcript, suggester: Suggester, report_search: ReportSearch | None = None
+) -> CodedTranscript:
+    """Segment an imported (and pseudonymised) transcript and suggest codes."""
     segments = segment(transcript)
     coded = suggester.suggest(segments, report_search=report_search)
     assert suggester.model is not None

@@ -319,3 +319,13 @@ def load_mapping(path: Path) -> dict[str, str]:
     ):
         raise CodingError(f"{path} is not a name mapping (a JSON object of name -> [KIND-n])")
     return data
+
+
+def release() -> None:
+    """Drop deduce's lookup structures (about 1 GB) once a transcript is pseudonymised, so the
+    models loaded after it do not add to the peak memory."""
+    global _ENGINE
+    with _LOCK:
+        _ENGINE = None
+    gc.unfreeze()
+    gc.collect()

@@ -259,7 +259,8 @@ def coded_json(coded: Any, names: dict[str, str]) -> dict[str, Any]:
 
 def cmd_code(args: argparse.Namespace) -> int:
     from coding.codebook import load_codebook
-    from coding.pipeline import code_transcript, make_suggester, mapping_path_for, pseudonymiser_for
+    from coding.pipeline import code_loaded, make_suggester, mapping_path_for, pseudonymiser_for
+    from coding.transcripts import load_transcript
 
     from .wiring import report_search_for
 
@@ -276,12 +277,17 @@ def cmd_code(args: argparse.Namespace) -> int:
             mapping_path_for(app.settings.home, path), [w for w in words if w.strip()]
         )
     )
+    transcript = load_transcript(path, pseudonymiser)
+    if pseudonymiser is not None:
+        from coding.pseudonymise import release
+
+        release()  # the name lists are done with: free them before the models load
     search = None
     if not args.no_report_evidence:
         app.ensure_index()
         search = report_search_for(app)
     suggester = make_suggester(codebook, app.index.embedder, app.settings.home / "models")
-    coded = code_transcript(path, suggester, pseudonymiser=pseudonymiser, report_search=search)
+    coded = code_loaded(transcript, suggester, report_search=search)
     written = []
     if args.qdpx:
         from coding.refi import write_qdpx

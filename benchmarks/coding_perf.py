@@ -13,25 +13,14 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from measure import run_measured
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = REPO / "tests" / "data" / "interview_pseudo.txt"
-
-
-def run(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    started = time.perf_counter()
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    assert proc.stdout is not None
-    out = proc.stdout.read().decode()
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(args)}")
-    return time.perf_counter() - started, usage.ru_maxrss // 1024, out
 
 
 def main() -> int:
@@ -47,8 +36,8 @@ def main() -> int:
     env = {**os.environ, "WATWERKT_HOME": str(home)}
     cli = [sys.executable, "-m", "ui.cli", "code", str(transcript), "--json", "-q"]
     results: dict[str, object] = {"words": len(transcript.read_text("utf-8").split())}
-    first_s, first_rss, _ = run(cli, env)
-    second_s, second_rss, out = run(cli, env)
+    first_s, first_rss, _ = run_measured(cli, env)
+    second_s, second_rss, out = run_measured(cli, env)
     data = json.loads(out)
     results.update(
         first_run_s=round(first_s, 1),

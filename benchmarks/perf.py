@@ -15,28 +15,16 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from measure import run_measured
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-
-
-def _run(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in MB (of the child, via wait4) and stdout of one command."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    assert proc.stdout is not None
-    out = proc.stdout.read().decode()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"command failed: {' '.join(args)}")
-    return seconds, usage.ru_maxrss // 1024, out
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -57,16 +45,18 @@ def main() -> int:
     results: dict[str, Any] = {"home": str(home)}
 
     print("ingest (fresh home) ...", file=sys.stderr)
-    secs, rss, _ = _run([*cli, "ingest", "--json", "-q"], env)
+    secs, rss, _ = run_measured([*cli, "ingest", "--json", "-q"], env)
     results["ingest_s"], results["ingest_peak_rss_mb"] = round(secs, 2), rss
-    secs, rss, out = _run([*cli, "ingest", "--json", "-q"], env)
+    secs, rss, out = run_measured([*cli, "ingest", "--json", "-q"], env)
     statuses = [f["status"] for f in json.loads(out)["files"]]
     results["reingest_s"], results["reingest_statuses"] = round(secs, 2), statuses
 
     print("cold search ...", file=sys.stderr)
     cold = []
     for _ in range(args.repeats):
-        secs, rss, _ = _run([*cli, "search", "Wat werkt voor mbo-2 jongeren?", "--json"], env)
+        secs, rss, _ = run_measured(
+            [*cli, "search", "Wat werkt voor mbo-2 jongeren?", "--json"], env
+        )
         cold.append(secs)
     results["cold_search_s_median"] = round(statistics.median(cold), 2)
     results["cold_search_s_max"] = round(max(cold), 2)

@@ -114,9 +114,7 @@ class WatwerktEmbeddingFunction:
 def _progress(total: int, desc: str, show: bool) -> Any:
     from tqdm import tqdm
 
-    return tqdm(
-        total=total, desc=desc, unit="chunk", file=sys.stderr, disable=not show, leave=False
-    )
+    return tqdm(total=total, desc=desc, unit="text", file=sys.stderr, disable=not show, leave=False)
 
 
 class Index:
@@ -255,7 +253,8 @@ class Index:
         units = sentence_units(chunks)
         texts = [c.text for c in chunks] + [u[1] for u in units]
         vectors: list[list[float]] = []
-        with _progress(len(texts), f"embedding {meta.report_id}", self.show_progress) as bar:
+        desc = f"embedding {meta.report_id} ({len(chunks)} chunks and their sentences)"
+        with _progress(len(texts), desc, self.show_progress) as bar:
             for i in range(0, len(texts), EMBED_BATCH):
                 batch = texts[i : i + EMBED_BATCH]
                 vectors.extend(self.embedder.embed_passages(batch).tolist())

@@ -35,6 +35,7 @@ voorbeelden / examples:
       --authors Buers --authors Witvliet --title "Evaluatie pilot alliantie Kansen"
   watwerkt reports
   watwerkt eval retrieval --json
+  watwerkt ui                      # the web app on http://127.0.0.1:7860
 
 Settings come from WATWERKT_* environment variables (WATWERKT_HOME, WATWERKT_EMBEDDER,
 WATWERKT_CHROMA_URL, ...) or the options below.
@@ -138,7 +139,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             100, os.get_terminal_size(sys.stdout.fileno()).columns if sys.stdout.isatty() else 100
         )
         for i, p in enumerate(results, start=1):
-            print(f"{i}. {p.title} ({p.year or 'z.j.'}), {_pages(p)}  [{p.report_id}]")
+            print(f"{i}. {p.attribution}, {p.title}, {_pages(p)}  [{p.report_id}]")
             if p.section:
                 print(f"   § {p.section_label}")
             snippet = " ".join(p.text.split())
@@ -446,6 +447,27 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_ui(args: argparse.Namespace) -> int:
+    from .guard import binding_problem, parse_auth
+
+    settings = get_settings(
+        home=args.home, embedder=args.embedder, chroma_url=args.chroma_url, auth=args.auth
+    )
+    try:
+        auth = parse_auth(settings.auth)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    problem = binding_problem(args.host, auth)
+    if problem:
+        raise CliError(problem)
+    try:
+        from .app import launch
+    except ImportError as exc:
+        raise CliError(f"the web app needs Gradio ({exc}); run: pip install -e '.[ui]'") from exc
+    launch(settings, args.host, args.port, auth)
+    return 0
+
+
 def _default_gold() -> Path | None:
     here = Path(__file__).resolve().parent.parent / "tests" / "data" / "gold_retrieval.yaml"
     return here if here.exists() else None
@@ -580,6 +602,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--folds", type=int, default=5, help="coding: folds (default 5)")
     p.add_argument("--min-f1", type=float, help="coding: exit 1 when macro-F1 is below this")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser(
+        "ui",
+        parents=[common],
+        help="start the web app",
+        description="The web app in your browser: ask the reports, code transcripts, manage "
+        "the corpus. Serves on 127.0.0.1 only, unless a login is set (--auth or "
+        "WATWERKT_AUTH); never creates a public share link.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--auth", default=None, metavar="USER:PASSWORD", help="require this login")
+    p.set_defaults(func=cmd_ui)
     return parser
 
 
@@ -591,7 +626,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="watwerkt: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("chromadb", "httpx", "urllib3"):
+    for handler in logging.getLogger().handlers:  # libraries that set DEBUG on their own logger
+        handler.setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    for noisy in ("chromadb", "httpx", "urllib3", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
         return int(args.func(args))

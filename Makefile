@@ -13,9 +13,10 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 
-# Install, index the bundled corpus and answer a first question.
+# Install, index the bundled corpus, answer a first question and search the reports.
 demo: install
 	$(BIN)/watwerkt ingest
+	$(BIN)/watwerkt ask "$(QUESTION)"
 	$(BIN)/watwerkt search "$(QUESTION)" -k 3
 
 # torch first, pinned: an unpinned torch pulls a multi-GB CUDA build.

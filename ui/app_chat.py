@@ -1,0 +1,283 @@
+"""Tab "Vraag het de rapporten": questions, follow-ups, cited answers and the sources panel.
+
+The functions here take the App and plain values and return plain values (strings, lists of
+chat messages), so they are tested without a browser; ``ui.app`` wires them to components.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rag.answer import Answer, Citation
+from rag.bm25 import dutch_stopwords
+from rag.models import Passage
+
+from .app_common import attribution, esc, index_lock, pdf_href, ready, report_pdf
+from .cli import references
+from .wiring import App
+
+EXAMPLES = (
+    "Wat werkt voor mbo-2 jongeren?",
+    "Hoe krijg je werkgevers betrokken?",
+    "Wat maakt samenwerking in allianties succesvol?",
+    "Welke rol spelen ouders (ouderbetrokkenheid)?",
+    "Waarom is persoonlijke coaching belangrijk?",
+    "Wat zijn de geleerde lessen van het platform?",
+)
+
+# -- follow-up questions -------------------------------------------------------------------
+# A follow-up ("En voor mbo-4?") is read in the light of the previous question:
+#  1. it starts with en / and / maar / of / wat als / what if, or it has at most three words;
+#  2. after that lead word, if it starts with a preposition that the previous question also
+#     has, the previous question is repeated with what followed that preposition replaced:
+#     "Wat werkt voor mbo-2 jongeren?" + "En voor mbo-4?" -> "Wat werkt voor mbo-4?";
+#  3. otherwise the topic words of the previous question (its words minus stop words and
+#     question words) are put in front: "Wat werkt voor mbo-2 jongeren?" + "En ouders?" ->
+#     "mbo-2 jongeren: ouders?".
+# Any other question starts a new topic and is asked as typed.
+_LEAD = re.compile(r"^\s*(?:en|and|maar|but|of|or|wat als|what if|what about)\b[\s,]*", re.I)
+_PREPOSITIONS = frozenset(
+    ("voor", "bij", "in", "met", "over", "zonder", "tijdens", "na", "van", "onder",
+     "for", "with", "about", "without", "among")
+)  # fmt: skip
+_QUESTION_WORDS = frozenset(
+    ("wat", "welke", "welk", "hoe", "waarom", "wanneer", "waar", "wie", "werkt", "werken",
+     "werkte", "helpt", "helpen", "what", "which", "how", "why", "when", "where", "who",
+     "works", "work", "does", "do", "is", "are")
+)  # fmt: skip
+_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+
+
+def topic_words(question: str) -> list[str]:
+    """The words of a question that carry its subject (no stop words, no question words)."""
+    stop = dutch_stopwords() | _QUESTION_WORDS
+    return [w for w in _WORD.findall(question) if w.lower() not in stop]
+
+
+def is_followup(question: str) -> bool:
+    return bool(_LEAD.match(question)) or len(_WORD.findall(question)) <= 3
+
+
+def rewrite_followup(question: str, previous: str | None) -> str:
+    """The question to ask: a follow-up completed from the previous question (rules above)."""
+    question = question.strip()
+    if not previous or not question or not is_followup(question):
+        return question
+    rest = _LEAD.sub("", question, count=1).strip() or question
+    first = rest.split(maxsplit=1)[0].lower()
+    if first in _PREPOSITIONS:
+        found = list(re.finditer(rf"\b{re.escape(first)}\b", previous, re.I))
+        if found:  # the last occurrence of the preposition in the previous question
+            match = found[-1]
+            tail = rest[len(first) :].strip().rstrip("?").strip()
+            return f"{previous[: match.end()]} {tail}?"
+    topic = " ".join(topic_words(previous))
+    if not topic:
+        return question
+    rest = rest[0].lower() + rest[1:] if rest[:1].isupper() and rest[1:2].islower() else rest
+    return f"{topic}: {rest}"
+
+
+# -- rendering -----------------------------------------------------------------------------
+def _mark_quote(text: str, quote: str, context: int = 420) -> str:
+    """The passage as HTML with the quoted sentence in <mark>, trimmed around it."""
+    parts = [re.escape(p) for p in quote.split()]
+    match = re.search(r"\s+".join(parts), text) if parts else None
+    if match is None:
+        return esc(" ".join(text.split()))
+    start, end = match.span()
+    lo = max(0, start - context)
+    hi = min(len(text), end + context)
+    if lo > 0:
+        lo = text.find(" ", lo) + 1 or lo
+    if hi < len(text):
+        hi = text.rfind(" ", end, hi) if text.rfind(" ", end, hi) > end else hi
+    before = ("… " if lo > 0 else "") + " ".join(text[lo:start].split())
+    after = " ".join(text[end:hi].split()) + (" …" if hi < len(text) else "")
+    quoted = " ".join(text[start:end].split())
+    return f"{esc(before)} <mark>{esc(quoted)}</mark> {esc(after)}".strip()
+
+
+def _pdf_links(app: App, report_ids: Sequence[str]) -> dict[str, bool]:
+    return {rid: report_pdf(app, rid) is not None for rid in dict.fromkeys(report_ids)}
+
+
+def _where(c: Citation) -> str:
+    section = " › ".join(c.section) if c.section else ""
+    return f"§ {section}, p. {c.page}" if section else f"p. {c.page}"
+
+
+def sources_html(app: App, answer: Answer) -> str:
+    """The sources panel: every citation with its passage, quote highlighted, and PDF link."""
+    if not answer.grounded:
+        return refusal_html(app, answer)
+    passages = {p.chunk_id: p for p in answer.passages}
+    has_pdf = _pdf_links(app, [c.report_id for c in answer.citations])
+    cards = []
+    for c in answer.citations:
+        passage = passages.get(c.chunk_id)
+        body = _mark_quote(passage.text, c.quote) if passage else f"<mark>{esc(c.quote)}</mark>"
+        link = (
+            f'<a class="ww-pdf" href="{esc(pdf_href(c.report_id, c.page))}" target="_blank" '
+            f'rel="noopener">Open PDF op p. {c.page}</a>'
+            if has_pdf[c.report_id]
+            else '<span class="ww-nopdf">PDF niet beschikbaar</span>'
+        )
+        cards.append(
+            f'<article class="ww-bron" id="bron-{c.n}" data-report="{esc(c.report_id)}" '
+            f'data-page="{c.page}">'
+            f'<header><span class="ww-n">{c.n}</span> '
+            f"<strong>{esc(attribution(app, c.report_id, c.attribution))}</strong>"
+            f' <span class="ww-where">{esc(_where(c))}</span> {link}</header>'
+            f'<p class="ww-passage">{body}</p></article>'
+        )
+    return (
+        f'<div class="ww-bronnen"><h3>Bronnen ({len(cards)})</h3>'
+        '<p class="ww-hint">De <mark>gemarkeerde</mark> zin is het letterlijke citaat; '
+        "eromheen staat de passage uit het rapport.</p>" + "".join(cards) + "</div>"
+    )
+
+
+def _related_items(app: App, related: Sequence[Passage]) -> str:
+    has_pdf = _pdf_links(app, [p.report_id for p in related])
+    items = []
+    for p in related:
+        where = (
+            f"§ {' › '.join(p.section)}, p. {p.page_start}" if p.section else f"p. {p.page_start}"
+        )
+        link = (
+            f' <a href="{esc(pdf_href(p.report_id, p.page_start))}" target="_blank" '
+            'rel="noopener">PDF</a>'
+            if has_pdf[p.report_id]
+            else ""
+        )
+        snippet = " ".join(p.text.split())
+        snippet = snippet if len(snippet) <= 220 else snippet[:217].rsplit(" ", 1)[0] + " …"
+        items.append(
+            f"<li><strong>{esc(attribution(app, p.report_id, p.attribution))}</strong>, "
+            f"{esc(where)}{link}<br><span>{esc(snippet)}</span></li>"
+        )
+    return "".join(items)
+
+
+def refusal_html(app: App, answer: Answer) -> str:
+    """An honest refusal, visibly unlike an answer, with the nearest passages apart."""
+    related = _related_items(app, answer.related)
+    listing = (
+        f'<h4>Wellicht verwant</h4><ul class="ww-related">{related}</ul>'
+        '<p class="ww-hint">Deze passages beantwoorden de vraag niet, maar gaan over iets '
+        "verwants.</p>"
+        if related
+        else ""
+    )
+    return (
+        '<div id="refusal" class="ww-refusal" role="status">'
+        "<h3>Geen antwoord in de rapporten</h3>"
+        f"<p>{esc(answer.text)}</p>{listing}</div>"
+    )
+
+
+def answer_markdown(app: App, answer: Answer, typed: str) -> str:
+    """The chat message: (the rewritten question,) the answer, and numbered footnotes."""
+    lines: list[str] = []
+    if answer.question.strip() != typed.strip():
+        lines.append(f"*Vervolgvraag gelezen als:* „{answer.question}”\n")
+    if not answer.grounded:
+        lines.append(f"⚠️ **Geen antwoord in de rapporten.** {answer.text}")
+        if answer.related:
+            lines.append("\nZie rechts *wellicht verwant*: passages over iets verwants.")
+        return "\n".join(lines)
+    lines.append(answer.text)
+    lines.append("\n---")
+    groups: list[list[Citation]] = []  # consecutive citations of one page and section
+    for c in answer.citations:
+        last = groups[-1][-1] if groups else None
+        if last and (last.report_id, last.section, last.page) == (c.report_id, c.section, c.page):
+            groups[-1].append(c)
+        else:
+            groups.append([c])
+    for group in groups:
+        c = group[0]
+        marks = "".join(f"[{g.n}]" for g in group)
+        where = f"p. {c.page}" + (f", § {c.section[-1]}" if c.section else "")
+        who = attribution(app, c.report_id, c.attribution)
+        lines.append(f"<small>{marks} {esc(who)}, {esc(where)}</small>  ")
+    return "\n".join(lines)
+
+
+def copy_text(app: App, answer: Answer) -> str:
+    """What "kopieer met bronnen" puts on the clipboard: answer, footnotes, reference list."""
+    lines = [f"Vraag: {answer.question}", "", answer.text]
+    if not answer.grounded:
+        if answer.related:
+            lines += ["", "Wellicht verwant:"]
+            for p in answer.related:
+                who = attribution(app, p.report_id, p.attribution)
+                lines.append(f"- {who}, § {p.section_label}, p. {p.page_start}")
+        return "\n".join(lines)
+    lines += ["", "Voetnoten"]
+    for c in answer.citations:
+        who = attribution(app, c.report_id, c.attribution)
+        lines.append(f"[{c.n}] {who}, {_where(c)}: “{c.quote}”")
+    lines += ["", "Literatuur"]
+    lines += references(app, [c.report_id for c in answer.citations])
+    return "\n".join(lines)
+
+
+# -- one turn of the conversation ----------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ChatTurn:
+    history: list[dict[str, Any]]
+    sources: str  # HTML of the sources panel (or the refusal box)
+    asked: str  # the question as asked (rewritten for a follow-up)
+    copy: str  # the text for "kopieer met bronnen"
+    answer: Answer | None = None
+
+
+def _years(years: Sequence[Any] | None) -> list[int] | None:
+    out = [int(y) for y in years or () if str(y).strip().isdigit()]
+    return out or None
+
+
+def chat_turn(
+    app: App,
+    question: str,
+    history: list[dict[str, Any]] | None,
+    previous: str | None,
+    reports: Sequence[str] | None = None,
+    years: Sequence[Any] | None = None,
+) -> ChatTurn:
+    """Ask one (follow-up) question and render the answer, its sources and its clipboard text."""
+    history = list(history or [])
+    typed = (question or "").strip()
+    if not typed:
+        return ChatTurn(history, "", previous or "", "")
+    asked = rewrite_followup(typed, previous)
+    ready(app)
+    with index_lock(app).read():
+        answer = app.ask(asked, reports=list(reports or []) or None, years=_years(years))
+    history += [
+        {"role": "user", "content": typed},
+        {"role": "assistant", "content": answer_markdown(app, answer, typed)},
+    ]
+    return ChatTurn(history, sources_html(app, answer), asked, copy_text(app, answer), answer)
+
+
+def report_choices(app: App) -> list[tuple[str, str]]:
+    """(label, report id) of the indexed reports, for the report filter."""
+    catalog = app.catalog()
+    out = []
+    for r in app.index.reports():
+        entry = catalog.get(r.report_id)
+        label = attribution(app, r.report_id, r.title)
+        title = entry.title if entry else r.title
+        short = title if len(title) <= 60 else title[:57].rsplit(" ", 1)[0] + " …"
+        out.append((f"{label}: {short}", r.report_id))
+    return out
+
+
+def year_choices(app: App) -> list[str]:
+    return sorted({str(r.year) for r in app.index.reports() if r.year}, reverse=True)

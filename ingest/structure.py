@@ -22,6 +22,8 @@ LIST_START_RE = re.compile(
     rf"^(?:[{BULLET}\-–*]\s+|o\s+(?=\S)|\d{{1,2}}[.)]\s+(?=\S)|[a-z][.)]\s+(?=\S))"
 )
 _TERMINAL = ".!?:;"
+# "Hypothese 5: ...", "Stap 2. ...": a labelled statement opens a paragraph of its own.
+LABELLED_START_RE = re.compile(r"^[A-ZÀ-Ý][a-zà-ÿ]+(?: [a-zà-ÿ]+)? \d{1,2}[a-z]?[:.] \S")
 
 
 @dataclass(slots=True)
@@ -119,7 +121,9 @@ def build_blocks(pages: list[list[str]]) -> list[Block]:
             continue
         if current is None:
             current = Block(kind="paragraph", lines=[(page, line)])
-        elif _ends_paragraph(prev_text, line, width):
+        elif _ends_paragraph(prev_text, line, width) or (
+            LABELLED_START_RE.match(line) and prev_text.endswith(tuple(_TERMINAL))
+        ):
             close()
             current = Block(kind="paragraph", lines=[(page, line)])
         else:

@@ -30,7 +30,7 @@ from .models import IndexedReport, IngestOutcome, ReportMeta
 log = logging.getLogger(__name__)
 
 # Bump when clean-up or chunk boundaries change, so an old index is never mixed with a new one.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 EMBED_BATCH = 16
 BM25_VERSION = "bm25-2"  # bump when what BM25 indexes changes: the stamp forces a rebuild
 

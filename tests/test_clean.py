@@ -510,3 +510,10 @@ def test_word_broken_across_pages_starts_on_first_page(report_doc, pdf_pages):
     start = report_doc.text.index("coachingscomponent bevatten.")
     assert report_doc.page_at(start) == 6
     assert report_doc.page_at(start + len("coa")) == 7
+
+
+def test_labelled_statement_opens_its_own_paragraph(report_doc):
+    """ "Hypothese 5: ..." after a full last line still starts a paragraph of its own."""
+    for n in range(1, 9):
+        start = report_doc.text.index(f"Hypothese {n}:")
+        assert report_doc.text[start - 2 : start] == "\n\n", n

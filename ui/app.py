@@ -411,9 +411,25 @@ def _corpus_tab(app: App, chat_filters: tuple[Any, Any], about: Any) -> Any:
         )
 
     outputs = [status, table, which, managed, *chat_filters, about]
-    add_btn.click(added, [upload, which, title, year, authors], outputs, concurrency_id="corpus")
-    remove_btn.click(removed, managed, outputs, js=CONFIRM_REMOVE_JS, concurrency_id="corpus")
-    reindex_btn.click(reindexed, managed, outputs, concurrency_id="corpus")
+    # Changing the corpus is for the page only (with its confirmation), not an API endpoint.
+    add_btn.click(
+        added,
+        [upload, which, title, year, authors],
+        outputs,
+        concurrency_id="corpus",
+        api_visibility="private",
+    )
+    remove_btn.click(
+        removed,
+        managed,
+        outputs,
+        js=CONFIRM_REMOVE_JS,
+        concurrency_id="corpus",
+        api_visibility="private",
+    )
+    reindex_btn.click(
+        reindexed, managed, outputs, concurrency_id="corpus", api_visibility="private"
+    )
     return table
 
 

@@ -10,7 +10,7 @@ class Turn:
     """One speaker turn of a transcript; offsets index ``Transcript.text``."""
 
     speaker: str
-    role: str  # "interviewer" | "respondent"
+    role: str  # "interviewer" | "respondent" | "context" (a title or header before the first turn)
     start: int
     end: int
     timestamp: str | None = None  # "00:01:23.400" from .vtt/.srt or "[00:01:23]" markers

@@ -168,12 +168,16 @@ def parse_turns(text: str) -> tuple[Turn, ...]:
         elif not line.strip() and current is None and not labelled:
             pass
         elif current is None and line.strip():
-            current = {"speaker": "R", "role": "respondent", "start": offset, "ts": None}
+            current = {"speaker": "", "role": "respondent", "start": offset, "ts": None}
         elif not line.strip() and not labelled:
             close(offset)
         offset += len(line) + 1
     close(len(text))
-    return tuple(turns)
+    if labelled:  # text before the first speaker label is a title or header: context, not coded
+        return tuple(
+            Turn("", "context", t.start, t.end, t.timestamp) if not t.speaker else t for t in turns
+        )
+    return tuple(Turn(t.speaker or "R", t.role, t.start, t.end, t.timestamp) for t in turns)
 
 
 def load_transcript(

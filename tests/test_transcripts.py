@@ -130,3 +130,13 @@ def test_bad_transcripts_give_a_clear_error(tmp_path: Path, name: str, content: 
     path.write_bytes(content)
     with pytest.raises(CodingError, match=message):
         load_transcript(path)
+
+
+def test_a_title_before_the_first_speaker_is_context_not_coded():
+    text = normalise("Interview jongeren en werk (fictief)\n\nI: Hoe gaat het?\nSanne: Goed.\n")
+    turns = parse_turns(text)
+    assert [(t.speaker, t.role) for t in turns] == [
+        ("", "context"),
+        ("I", "interviewer"),
+        ("Sanne", "respondent"),
+    ]

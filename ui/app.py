@@ -197,6 +197,7 @@ def _chat_tab(app: App) -> tuple[Any, Any]:
         with gr.Column(scale=3):
             chatbot = gr.Chatbot(
                 elem_id="antwoord",
+                autoscroll=False,  # a long answer is read from its start
                 label="Gesprek",
                 show_label=False,
                 height=520,

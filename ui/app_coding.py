@@ -187,7 +187,7 @@ def _evidence(cs: CodedSegment) -> str:
     return f"<details><summary>Waarom?</summary><ul>{''.join(items)}</ul></details>"
 
 
-def _row(cs: CodedSegment, decision: Decision | None, number: int) -> str:
+def _row(cs: CodedSegment, decision: Decision | None, number: int, names: dict[str, str]) -> str:
     seg = cs.segment
     sid = esc(seg.id)
     state = decision.decision if decision else "open"
@@ -207,7 +207,9 @@ def _row(cs: CodedSegment, decision: Decision | None, number: int) -> str:
     themes = [t for t in cs.themes if t.score >= THEME_THRESHOLD]
     if themes:
         chips = "".join(
-            f'<span class="ww-theme">{esc(t.code)} {t.score:.0%}</span>' for t in themes
+            f'<span class="ww-theme" title="{esc(t.code)}">{esc(names.get(t.code, t.code))} '
+            f"{t.score:.0%}</span>"
+            for t in themes
         )
         suggestion += f'<div class="ww-themes">{chips}</div>'
     chosen = ", ".join(decision.codes) if decision and decision.codes else ""
@@ -246,6 +248,7 @@ def segments_html(
             "beginnen.</p>"
         )
     decisions = session.decisions()
+    names = {c.id: c.name for c in session.codebook.codes}
     counts = {"open": 0, "accepted": 0, "changed": 0, "rejected": 0}
     rows = []
     for number, cs in enumerate(session.coded.segments, start=1):
@@ -256,7 +259,7 @@ def segments_html(
             continue
         if speaker_filter not in (ALL, None, "") and cs.segment.speaker != speaker_filter:
             continue
-        rows.append(_row(cs, decision, number))
+        rows.append(_row(cs, decision, number, names))
     summary = " · ".join(
         f"{counts[k]} {label.lower()}" for k, label in STATE_LABELS.items() if counts[k]
     )

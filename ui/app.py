@@ -13,6 +13,7 @@ upload-knop, corpus-status, beheer-rapport, reindex-knop, verwijder-knop, over-p
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import sys
 from typing import Any
@@ -471,19 +472,20 @@ def make_server(app: App, blocks: gr.Blocks, auth: tuple[str, str] | None = None
             headers={"Content-Disposition": f'inline; filename="{path.name}"'},
         )
 
+    options: dict[str, Any] = {
+        "auth": auth,
+        "auth_message": "Log in om watwerkt te gebruiken.",
+        "theme": theme(),
+        "css": CSS,
+        "ssr_mode": False,
+        "footer_links": ["settings"],
+        "run_history": False,  # newer Gradio 6 releases only
+        "max_file_size": "60mb",
+        "show_error": True,
+    }
+    accepted = inspect.signature(gr.mount_gradio_app).parameters
     gr.mount_gradio_app(
-        server,
-        blocks,
-        path="/",
-        auth=auth,
-        auth_message="Log in om watwerkt te gebruiken.",
-        theme=theme(),
-        css=CSS,
-        ssr_mode=False,
-        footer_links=["settings"],
-        run_history=False,
-        max_file_size="60mb",
-        show_error=True,
+        server, blocks, path="/", **{k: v for k, v in options.items() if k in accepted}
     )
     holder["gradio"] = _gradio_app(server)
     return server

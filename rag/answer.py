@@ -128,7 +128,7 @@ class AnswerSettings:
     relative_margin: float = 0.1
     overlap_weight: float = 0.4
     rank_weight: float = 0.06  # prior for sentences of better-ranked passages
-    redundancy: float = 0.93
+    redundancy: float = 0.6  # word overlap (Jaccard) above which a sentence repeats another
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -207,7 +207,7 @@ class ExtractiveAnswerer:
         def take(ev: Evidence) -> bool:
             words = set(tokenize(ev.quote))
             for i, other in enumerate(seen_words):
-                if _jaccard(words, other) > 0.6:
+                if _jaccard(words, other) > s.redundancy:
                     reports = {
                         chosen[i].passage.report_id,
                         *(e.passage.report_id for e in also.get(i, [])),

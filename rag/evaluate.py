@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,17 +12,16 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from .models import Passage
+from .verify import squash
 
 if TYPE_CHECKING:
     from ingest.models import Document
 
     from .answer import Answer
 
-_WS = re.compile(r"\s+")
-
 
 def normalise(text: str) -> str:
-    return _WS.sub(" ", text).strip().lower()
+    return squash(text).lower()
 
 
 class GoldQuestion(BaseModel):

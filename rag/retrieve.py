@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +10,7 @@ import numpy as np
 
 from .index import Index
 from .models import Passage
+from .verify import squash
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,9 +207,6 @@ def _passage(
     )
 
 
-_WS = re.compile(r"\s+")
-
-
 def _redundant(a: Passage, b: Passage, max_overlap: float) -> bool:
     """Overlapping spans of the same report, or the same text in two reports."""
     if a.report_id == b.report_id:
@@ -217,4 +214,4 @@ def _redundant(a: Passage, b: Passage, max_overlap: float) -> bool:
         shorter = min(a.char_end - a.char_start, b.char_end - b.char_start) or 1
         if overlap / shorter > max_overlap:
             return True
-    return _WS.sub(" ", a.text).strip().lower() == _WS.sub(" ", b.text).strip().lower()
+    return squash(a.text).lower() == squash(b.text).lower()

@@ -14,6 +14,9 @@ from ingest.models import Document, Section
 class DocumentStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        # Parsed documents by report id, with the file's mtime and size when read: every
+        # answer reads its documents more than once, and another process may re-ingest.
+        self._cache: dict[str, tuple[tuple[int, int], Document]] = {}
 
     def _path(self, report_id: str) -> Path:
         return self.folder / f"{report_id}.json"
@@ -34,11 +37,17 @@ class DocumentStore:
         tmp.replace(self._path(doc.report_id))
 
     def load(self, report_id: str) -> Document | None:
+        path = self._path(report_id)
         try:
-            data = json.loads(self._path(report_id).read_text(encoding="utf-8"))
+            stat = path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            cached = self._cache.get(report_id)
+            if cached is not None and cached[0] == stamp:
+                return cached[1]
+            data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        return Document(
+        doc = Document(
             report_id=data["report_id"],
             source_path=data["source_path"],
             content_hash=data["content_hash"],
@@ -47,8 +56,11 @@ class DocumentStore:
             sections=tuple(Section(tuple(p), s, e) for p, s, e in data["sections"]),
             blocks=tuple((s, e) for s, e in data["blocks"]),
         )
+        self._cache[report_id] = (stamp, doc)
+        return doc
 
     def delete(self, report_id: str) -> None:
+        self._cache.pop(report_id, None)
         self._path(report_id).unlink(missing_ok=True)
 
     def ids(self) -> list[str]:

@@ -112,7 +112,25 @@ _DURATION_Q = re.compile(
     r"\bhoe\s+lang\b|\bhow\s+long\b",
     re.I,
 )
-_TIME_WORDS = re.compile(r"\b(tijd|jaren|jaar|maanden|weken|dagen|uur|uren|time|years)\b", re.I)
+_TIME_WORDS = re.compile(
+    r"\b(tijd|jaren|jaar|maanden|maand|weken|week|dagen|dag|uur|uren|time|years)\b", re.I
+)
+# "Wat werkt voor X", "Helpt X ...", "Is X effectief": the group or the intervention asked about.
+_EFFECT_Q = re.compile(
+    r"\b(wat\s+werkt|welke\s+aanpak|werkt|werken|helpt|helpen|effectief|effectiever|"
+    r"effectieve|zinvol|succesvol)\b",
+    re.I,
+)
+_TARGET = re.compile(
+    r"\b(?:voor|bij)\s+(.+)$|\b(?:jongeren|studenten|leerlingen|scholieren|mensen)\s+"
+    r"((?:met|die|zonder|uit|in|op)\b.+)$",
+    re.I,
+)
+_SUBJECT = re.compile(
+    r"^\s*(?:is|zijn|werkt|werken|helpt|helpen)\s+(.+?)(?=\b(?:effectief\w*|beter|goed|"
+    r"zinvol|succesvol|jongeren|werkgevers|voor|om|bij|tegen|dan)\b|\?|$)",
+    re.I,
+)
 
 
 _ENGLISH = frozenset(
@@ -216,6 +234,14 @@ def _stem():
     return Stemmer.Stemmer("dutch_porter").stemWord
 
 
+def _duration_unit(question: str) -> str | None:
+    """The time unit a question asks a number of ("hoeveel uur" -> "uur"; "hoe lang" -> "")."""
+    match = re.search(r"\bhoeveel\s+(tijd|jaren|maanden|weken|dagen|uur|uren)\b", question, re.I)
+    if match:
+        return "" if match.group(1).lower() == "tijd" else match.group(1).lower()
+    return "" if re.search(r"\bhoe\s+lang\b", question, re.I) else None
+
+
 def _focus(question: str) -> str | None:
     """The word a "hoeveel" question counts: the first content word after it."""
     match = _HOW_MANY.search(question)
@@ -229,13 +255,18 @@ def _focus(question: str) -> str | None:
     return None
 
 
-def _counts(sentence: str, focus: str) -> bool:
-    """Whether ``sentence`` gives a number of ``focus`` ("70 jongeren", "340 studenten")."""
+def _counts(sentence: str, focus: str, given: frozenset[str] = frozenset()) -> bool:
+    """Whether ``sentence`` gives a number of ``focus`` ("70 jongeren", "340 studenten").
+
+    The counted word may be the head of a compound on either side ("259 leerlingen" counts
+    "basisschoolleerlingen"). A number the question itself names ("hoeveel van de 131 ...")
+    is given, not an answer."""
     stem = _stem()
-    target = stem(focus.split("-")[-1])
+    focus = focus.split("-")[-1]
+    target = stem(focus)
     words = re.findall(r"[\w-]+", sentence.lower())
     for i, word in enumerate(words):
-        if not _QUANTITY.fullmatch(word):
+        if not _QUANTITY.fullmatch(word) or word in given:
             continue
         for nxt in words[i + 1 : i + 4]:
             last = nxt.split("-")[-1]
@@ -245,7 +276,71 @@ def _counts(sentence: str, focus: str) -> bool:
                 and (other.endswith(target) or target.endswith(other))
             ):
                 return True  # basisschoolleerlingen ~ leerlingen (the head of the compound)
+            if min(len(last), len(focus)) >= 5 and (focus.endswith(last) or last.endswith(focus)):
+                return True  # the stemmer cuts compounds differently: compare the words
     return False
+
+
+def _duration(sentence: str, unit: str, given: frozenset[str]) -> bool:
+    """Whether ``sentence`` gives a number of time units ("10 maanden", "twee jaar")."""
+    stem = _stem()
+    for match in re.finditer(rf"{_QUANTITY.pattern}\s+([\w-]+)", sentence, re.I):
+        if match.group(1).lower() in given:
+            continue
+        if _TIME_WORDS.fullmatch(match.group(2)) and (
+            not unit or stem(match.group(2).lower())[:3] == stem(unit)[:3]
+        ):
+            return True
+    return False
+
+
+def known_word(word: str, known: Callable[[str], bool]) -> bool:
+    """Whether the reports use ``word``, or both halves of it as a compound (Dutch
+    "basisschoolleerlingen" = "basisschool" + "leerlingen", with a linking s or e)."""
+    if known(word):
+        return True
+    lower = word.lower().replace("-", "")
+    for cut in range(3, len(lower) - 2):
+        head, tail = lower[:cut], lower[cut:]
+        heads = [head] + ([head[:-1]] if head[-1] in "se" and len(head) > 3 else [])
+        if known(tail) and any(known(h) for h in heads):
+            return True
+    return False
+
+
+def _everyday(word: str) -> bool:
+    """One of the most frequent Dutch words ("bijna", "klaar"): no topic of its own."""
+    from wordfreq import zipf_frequency
+
+    return not word[:1].isupper() and zipf_frequency(word.lower(), "nl") >= 5.5
+
+
+def _verb_like(word: str) -> bool:
+    """A verb form ("komen", "willen", "zitten"): its lemma is an infinitive."""
+    from .bm25 import _lemma
+
+    return _lemma(word).endswith("en")
+
+
+def asked_about(question: str) -> list[str]:
+    """The content words naming the group or intervention of a "what works" question:
+    after "voor"/"bij", after "jongeren met/die ...", or the subject of "Helpt/Is X ..."."""
+    if not _EFFECT_Q.search(question):
+        return []
+    phrases = []
+    target = _TARGET.search(question)
+    if target:
+        phrases.append(target.group(1) or target.group(2))
+    subject = _SUBJECT.search(question)
+    if subject and not re.match(r"het\b", subject.group(1), re.I):  # "helpt het als ...": no
+        phrases.append(subject.group(1))
+    stop = dutch_stopwords()
+    words = re.findall(r"[^\W\d_]+(?:[-'][^\W\d_]+)*", " ".join(phrases))
+    return [
+        w
+        for w in dict.fromkeys(words)
+        if len(w) > 2 and w.lower() not in stop and not _verb_like(w.lower())
+    ]
 
 
 def problems(
@@ -272,7 +367,12 @@ def problems(
                 found.append("asks for a share; no percentage in the evidence")
         else:
             focus = _focus(question)
-            if focus and not english and not any(_counts(s, focus) for s in sentences):
+            given = frozenset(n.lower() for n in _QUANTITY.findall(question))
+            unit = _duration_unit(question)
+            if unit is not None and not english:
+                if not any(_duration(s, unit, given) for s in sentences):
+                    found.append("asks how long; no duration in the evidence")
+            elif focus and not english and not any(_counts(s, focus, given) for s in sentences):
                 found.append(f"asks how many {focus}; no number of {focus} in the evidence")
             elif not any(_QUANTITY.search(s) for s in sentences):
                 found.append("asks for a number; no number in the evidence")
@@ -282,6 +382,9 @@ def problems(
         if not known(number):
             found.append(f"the reports never mention {number}")
     if not english:
+        for word in asked_about(question):
+            if not known_word(word, known) and not _everyday(word):
+                found.append(f"asks about {word}, which the reports never mention")
         starts = {m.group(1) for m in re.finditer(r"(?:^|[.?!]\s+)([\w-]+)", question)}
         for name in dict.fromkeys(_CAPITALISED.findall(question)):
             if name not in starts and not known(name):

@@ -102,12 +102,18 @@ class TermStats:
 
     df: dict[str, int]
     n: int
+    lemmas: frozenset[str] = frozenset()  # simplemma lemmas of the indexed words
 
     def known(self, word: str) -> bool:
-        """Whether every content part of ``word`` occurs in the indexed text."""
+        """Whether every content part of ``word`` occurs in the indexed text, as the same stem
+        or as another form of the same lemma ("kregen" where the reports say "krijgen")."""
         parts = [p for p in word.split("-") if p]
         terms = [t for p in parts for t in tokenize(p)]
-        return bool(terms) and all(t in self.df for t in terms)
+        if not terms:
+            return False
+        if all(t in self.df for t in terms):
+            return True
+        return bool(self.lemmas) and all(_lemma(p) in self.lemmas for p in parts)
 
     def idf(self, term: str) -> float:
         return math.log((self.n + 1) / (self.df.get(term, 0) + 0.5))
@@ -115,7 +121,17 @@ class TermStats:
     @classmethod
     def build(cls, texts: Sequence[str]) -> TermStats:
         df: dict[str, int] = {}
+        words: set[str] = set()
         for text in texts:
             for term in set(tokenize(text)):
                 df[term] = df.get(term, 0) + 1
-        return cls(df, len(texts))
+            words.update(w.lower() for w in _TOKEN_RE.findall(text))
+        lemmas = {_lemma(p) for w in words for p in w.split("-") if p}
+        return cls(df, len(texts), frozenset(lemmas))
+
+
+@lru_cache(maxsize=50_000)
+def _lemma(word: str) -> str:
+    import simplemma
+
+    return str(simplemma.lemmatize(word.lower(), lang="nl")).lower()

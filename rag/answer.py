@@ -129,6 +129,16 @@ class AnswerSettings:
     overlap_weight: float = 0.4
     rank_weight: float = 0.06  # prior for sentences of better-ranked passages
     redundancy: float = 0.6  # word overlap (Jaccard) above which a sentence repeats another
+    # With the trained ranker (scores are probabilities): cite further sentences scoring at
+    # least this share of the best one's. None: heuristic scores and relative_margin.
+    keep_ratio: float | None = None
+    use_model: bool = True  # the trained ranker and answerability model (rag/answer_model.py)
+
+    def near(self, score: float, best: float, widen: int = 1) -> bool:
+        """Whether a sentence scoring ``score`` is close enough to the best to be cited."""
+        if self.keep_ratio is not None:
+            return score >= best * self.keep_ratio**widen
+        return score >= best - widen * self.relative_margin
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -219,11 +229,9 @@ class ExtractiveAnswerer:
             seen_words.append(words)
             return True
 
-        plain_limit, margin = (
-            (3, 2 * s.relative_margin) if structured else (limit, s.relative_margin)
-        )
+        plain_limit, widen = (3, 2) if structured else (limit, 1)
         for ev in evidence:
-            if len(chosen) >= plain_limit or ev.score < best - margin:
+            if len(chosen) >= plain_limit or not s.near(ev.score, best, widen):
                 break
             take(ev)
         if structured:
@@ -236,7 +244,7 @@ class ExtractiveAnswerer:
                 for ev in evidence:
                     if len(chosen) >= limit or have >= PER_GROUP:
                         break
-                    near = ev.score >= best - 2 * s.relative_margin
+                    near = s.near(ev.score, best, 2)
                     on_topic = topic_of(ev.passage.section) in topics
                     if ev.marked and ev.group == group and (near or on_topic) and take(ev):
                         have += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from . import cmo
 from .answer import (
@@ -18,9 +19,10 @@ from .answer import (
     verify_draft,
     with_groups,
 )
+from .answer_model import AnswerModel, load_model, rank_evidence
 from .documents import DocumentStore
 from .models import Passage
-from .refusal import judge
+from .refusal import Judgement, judge
 from .retrieve import Retriever
 
 REFUSAL = (
@@ -40,19 +42,20 @@ def ask(
 ) -> Answer:
     settings = settings or AnswerSettings()
     question = question.strip()
-    passages = retriever.search(question, k=settings.passages, reports=reports, years=years)
-    evidence = collect_evidence(question, passages, retriever, settings)
-    verdict = judge(question, evidence, retriever.index.term_stats(), settings.min_score)
+    passages, verdict, model = weigh(question, retriever, settings, reports, years)
+    evidence = list(verdict.evidence)
+    stats = retriever.index.term_stats()
+    if model is not None:
+        settings = replace(settings, keep_ratio=model.keep_ratio)
     structured = cmo.wants_cmo(question)
     if structured and verdict.grounded:
         extra = synthesis_passages(retriever, evidence[:3], passages, reports, years)
-        evidence = with_groups(
-            sorted(
-                evidence + collect_evidence(question, extra, retriever, settings),
-                key=lambda ev: -ev.score,
-            ),
-            documents,
-        )
+        combined = evidence + collect_evidence(question, extra, retriever, settings)
+        if model is not None:
+            combined = rank_evidence(model, question, combined, stats)[0]
+        else:
+            combined.sort(key=lambda ev: -ev.score)
+        evidence = with_groups(combined, documents)
     if not verdict.grounded:
         return _refusal(question, passages, verdict.score, "; ".join(verdict.reasons))
 
@@ -96,6 +99,22 @@ def ask(
         answerer=draft.answerer,
         notes=tuple(notes),
     )
+
+
+def weigh(
+    question: str,
+    retriever: Retriever,
+    settings: AnswerSettings,
+    reports: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+) -> tuple[list[Passage], Judgement, AnswerModel | None]:
+    """Retrieve passages and judge their sentences: the judgement holds the evidence in the
+    order answerers see it (the trained ranker's, when it applies to this embedder)."""
+    passages = retriever.search(question, k=settings.passages, reports=reports, years=years)
+    evidence = collect_evidence(question, passages, retriever, settings)
+    model = load_model(retriever.index.embedder.name) if settings.use_model else None
+    verdict = judge(question, evidence, retriever.index.term_stats(), settings.min_score, model)
+    return passages, verdict, model
 
 
 def synthesis_passages(

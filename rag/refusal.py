@@ -4,10 +4,12 @@ Two kinds of evidence against answering, both explained in the answer's notes:
 
 - answer typing (:mod:`rag.answerability`): the question asks for a number, an amount, a date,
   or names something the reports never mention, and the evidence does not have it;
-- weak evidence: the best sentence's score (e5 similarity plus the share of question words it
-  holds) is below ``rag.answer.MIN_SCORE``, calibrated by ``benchmarks/answer_quality.py
-  --calibrate`` as the 5th percentile of that score over the answerable calibration questions
-  (so that at least 95% of answerable questions pass this check).
+- weak evidence: the answerability model of :mod:`rag.answer_model` (trained and thresholded
+  on the calibration gold set by ``benchmarks/train_answer_model.py``) finds the best evidence
+  unlikely to answer. Under an embedder the model was not trained with, the best sentence's
+  heuristic score (e5 similarity plus the share of question words it holds) must reach
+  ``rag.answer.MIN_SCORE``, the 5th percentile of that score over the answerable calibration
+  questions (``benchmarks/answer_quality.py --calibrate``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .answer import MIN_SCORE, Evidence
-from .answerability import is_english, problems
+from .answer_model import AnswerModel, rank_evidence
+from .answerability import is_english, known_word, problems
 from .bm25 import TermStats
 
 
@@ -30,21 +33,47 @@ def type_sentences(evidence: Sequence[Evidence]) -> list[str]:
     ] or [ev.quote for ev in evidence[:3]]
 
 
+def rule_problems(question: str, evidence: Sequence[Evidence], stats: TermStats) -> list[str]:
+    """The answer-type problems of :mod:`rag.answerability` over the best sentences; words
+    count as known to the reports also as the two halves of a compound."""
+    return problems(
+        question,
+        type_sentences(evidence),
+        lambda word: known_word(word, stats.known),
+        is_english(question),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Judgement:
     grounded: bool
     score: float
     reasons: tuple[str, ...]
+    evidence: tuple[Evidence, ...] = ()  # best first
 
 
 def judge(
-    question: str, evidence: Sequence[Evidence], stats: TermStats, min_score: float = MIN_SCORE
+    question: str,
+    evidence: Sequence[Evidence],
+    stats: TermStats,
+    min_score: float = MIN_SCORE,
+    model: AnswerModel | None = None,
 ) -> Judgement:
-    """Answer or refuse, and why."""
+    """Answer or refuse, and why; ``evidence`` as collected (heuristic order).
+
+    With the trained ``model``, the answer-type rules refuse first and the answerability model
+    decides the rest; the judgement then carries the evidence as the ranker orders it. Without
+    it, the best heuristic score must reach ``min_score``."""
     if not evidence:
         return Judgement(False, 0.0, ("no passages found",))
+    reasons = rule_problems(question, evidence, stats)
+    if model is not None:
+        ranked, logits = rank_evidence(model, question, evidence, stats)
+        p = model.answerability(question, ranked, logits, stats, bool(reasons))
+        if not reasons and p < model.threshold:
+            reasons.append(f"weak evidence (answerability {p:.2f} < {model.threshold:.2f})")
+        return Judgement(not reasons, p, tuple(reasons), tuple(ranked))
     score = evidence[0].score
-    reasons = problems(question, type_sentences(evidence), stats.known, is_english(question))
     if score < min_score:
         reasons.append(f"weak evidence (score {score:.3f} < {min_score:.3f})")
-    return Judgement(not reasons, score, tuple(reasons))
+    return Judgement(not reasons, score, tuple(reasons), tuple(evidence))

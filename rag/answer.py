@@ -119,7 +119,8 @@ MIN_SCORE = 0.949
 
 @dataclass(frozen=True, slots=True)
 class AnswerSettings:
-    """Thresholds of the answer step (calibrated in benchmarks/calibrate_refusal.py)."""
+    """Settings of the answer step (thresholds: benchmarks/train_answer_model.py and
+    benchmarks/answer_quality.py --calibrate)."""
 
     passages: int = 8
     max_statements: int = 4

@@ -52,3 +52,27 @@ def test_retrieval_quality_does_not_drop(gold, built_app):
     assert report.recall[5] >= MIN_RECALL_AT_5, summary
     assert report.mrr10 >= MIN_MRR_AT_10, summary
     assert report.avg_passage_chars <= MAX_AVG_PASSAGE_CHARS, summary
+
+
+# Floors for `ask` (issue 3), a few questions below what benchmarks/answer_quality.py measured
+# (calibration 78.0% / 55.1%, held-out 67.7% / 73.0%). The targets (90%) are not met yet; these
+# floors keep a change from making answers or refusals worse unnoticed.
+ANSWER_FLOORS = {
+    GOLD.name: {"answered_with_expected_evidence": 0.75, "refused": 0.50},
+    "gold_ask_holdout.yaml": {"answered_with_expected_evidence": 0.64, "refused": 0.68},
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(ANSWER_FLOORS))
+def test_answer_quality_does_not_drop(name, built_app):
+    from rag.evaluate import evaluate_answers
+
+    report = evaluate_answers(
+        load_gold(GOLD.with_name(name)), built_app.ask, built_app.index.documents.load
+    ).as_dict()
+    summary = {k: v for k, v in report.items() if k != "failures"}
+    for measure, floor in ANSWER_FLOORS[name].items():
+        assert report[measure] >= floor, (measure, summary)
+    assert report["quotes_verified"] == 1.0, summary
+    assert report["numbers_supported"] == 1.0, summary

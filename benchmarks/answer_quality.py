@@ -22,6 +22,7 @@ sys.path.insert(0, str(REPO))
 
 SETS = {
     "calibration": REPO / "tests/data/gold_retrieval.yaml",
+    "ask-train": REPO / "tests/data/gold_ask_train.yaml",
     "held-out": REPO / "tests/data/gold_ask_holdout.yaml",
 }
 

@@ -32,7 +32,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-CALIBRATION = REPO / "tests/data/gold_retrieval.yaml"
+TRAINING = [REPO / "tests/data/gold_retrieval.yaml", REPO / "tests/data/gold_ask_train.yaml"]
 FOLDS = 5
 MAX_CITED = 4
 MAX_MEAN_CITED = 3.5  # statements per answer, on average
@@ -180,12 +180,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, help="an existing WATWERKT_HOME (default: fresh)")
     parser.add_argument("--dry-run", action="store_true", help="report only, write nothing")
+    parser.add_argument(
+        "--gold",
+        type=Path,
+        action="append",
+        help="a training gold set (repeatable; default: " + ", ".join(p.name for p in TRAINING) + ")",
+    )
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="watwerkt-train-"))
     app = App(get_settings(home=home), show_progress=False)
     app.ensure_index()
     stats = app.index.term_stats()
-    items = collect(app, load_gold(CALIBRATION))
+    sets = args.gold or TRAINING
+    if any("holdout" in p.name for p in sets):
+        parser.error("the held-out set is for evaluation only")
+    items = [it for path in sets for it in collect(app, load_gold(path))]
     by_rules = [it for it in items if it.type_problem]
     print(
         f"answer-type rules refuse {sum(it.answerable for it in by_rules)} answerable and "
@@ -213,7 +222,7 @@ def main() -> int:
         fit_answerable(items, ranker, stats),
         round(threshold, 3),
         keep_ratio,
-        f"{CALIBRATION.relative_to(REPO)}: {int(qy.sum())} answerable, "
+        f"{' + '.join(p.name for p in sets)}: {int(qy.sum())} answerable, "
         f"{int(len(qy) - qy.sum())} unanswerable",
     )
     if not args.dry_run:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .answerability import asks_type, fits_type, is_english, known_word
+from .answerability import QUESTION_WORDS, asks_type, fits_type, focus, is_english, known_word
 from .bm25 import TermStats, dutch_stopwords, tokenize
 
 if TYPE_CHECKING:
@@ -85,21 +85,12 @@ _META = re.compile(
 )
 
 
-# Words of the question form, not of its content: they are no evidence of an answer.
-_QUESTION_WORDS = frozenset(
-    """hoeveel waarom wanneer waar wie wat welk welke hoe hoelang waardoor waarmee waarin
-    waarop waaraan waarvoor waarover kun kan kunnen moet moeten mag volgens verslag rapport
-    rapporten je jij u we wij zij ze mijn ons onze eigenlijk precies gemiddeld concreet
-    what which who whom whose when where why how many much does do did is are was were the
-    a an of for to in on at by with and or from that this these those there their it its be
-    been has have had can could should would will not any""".split()  # noqa: SIM905
-)
 _WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*", re.UNICODE)
 
 
 def content_terms(question: str) -> set[str]:
     """The question's stemmed content terms, without its question words."""
-    words = [w for w in _WORD.findall(question) if w.lower() not in _QUESTION_WORDS]
+    words = [w for w in _WORD.findall(question) if w.lower() not in QUESTION_WORDS]
     numbers = re.findall(r"\d+(?:[.,]\d+)?", question)
     return set(tokenize(" ".join(words + numbers)))
 
@@ -120,9 +111,9 @@ def unknown_words(question: str, stats: TermStats) -> list[str]:
     stop = dutch_stopwords()
     return [
         w
-        for w in dict.fromkeys(_WORD.findall(question))
+        for w in dict.fromkeys(_WORD.findall(focus(question)))
         if len(w) > 2
-        and w.lower() not in _QUESTION_WORDS
+        and w.lower() not in QUESTION_WORDS
         and w.lower() not in stop
         and not known_word(w, stats.known)
     ]
@@ -203,7 +194,7 @@ def question_vector(
     """QUESTION_FEATURES for ``evidence`` already ordered by the ranker (best first)."""
     qterms = content_terms(question)
     english = is_english(question)
-    starts = {m.group(1) for m in re.finditer(r"(?:^|[.?!]\s+)(\w+)", question)}
+    starts = {m.group(1) for m in re.finditer(r"(?:^|[.?!]\s+)(\w+)", focus(question))}
     unknown = 0.0
     if not english:
         for word in unknown_words(question, stats):

@@ -21,7 +21,7 @@ from functools import lru_cache
 from .bm25 import dutch_stopwords
 
 _NUMBER_WORDS = (
-    "een|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|"
+    "één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|"
     "vijftien|twintig|dertig|veertig|vijftig|zestig|zeventig|tachtig|negentig|honderd|"
     "honderden|duizend|duizenden|tientallen"
 )
@@ -38,15 +38,16 @@ _PERCENT_A = re.compile(
     re.I,
 )
 _MONEY_Q = re.compile(
-    r"\b(kost|kosten|budget\w*|subsidie|subsidies|salaris\w*|loon|lonen|euro|"
-    r"geld|vergoeding\w*|bedrag\w*|kosten-baten\w*|fee|costs?|salar\w*|"
-    r"paid|price|prijs)\b",
+    r"\b(kost|kosten|kostte|kostten|\w*budget\w*|\w*subsidie|\w*subsidies|\w*salaris\w*|"
+    r"\w*loon|\w*lonen|euro|geld|\w*vergoeding\w*|\w*bedrag\w*|kosten-baten\w*|fee|"
+    r"costs?|salar\w*|paid|price|prijs)\b",
     re.I,
 )
 _MONEY_A = re.compile(r"€|\beuro\b|\bmiljoen\b|\bmln\b|\b\d+(?:[.,]\d+)?\s*(?:k|dzd)\b", re.I)
 _WHEN_Q = re.compile(
     r"\b(wanneer|in\s+welk\s+jaar|tot\s+welk\s+jaar|sinds\s+wanneer|"
-    r"vanaf\s+wanneer|in\s+what\s+year|until\s+when)\b|^\s*when\b",
+    r"vanaf\s+wanneer|in\s+what\s+year|until\s+when|(?:op\s+)?welke\s+datum|"
+    r"in\s+welke\s+maand|op\s+welke\s+dag|on\s+what\s+date)\b|^\s*when\b",
     re.I,
 )
 _WHEN_A = re.compile(
@@ -55,7 +56,13 @@ _WHEN_A = re.compile(
     re.I,
 )
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
-_NUMBER_IN_Q = re.compile(r"(?<![\w,.])\d+(?:[.,]\d+)?(?![\w])")
+_NUMBER_IN_Q = re.compile(r"(?<![\w,.-])\d+(?:[.,]\d+)?(?![\w-])")  # not COVID-19, mbo-2
+_DATE_Q = re.compile(r"\b(welke\s+datum|op\s+welke\s+dag|on\s+what\s+date)\b", re.I)
+_DATE_A = re.compile(
+    r"\b\d{1,2}\s+(januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|"
+    r"november|december)\b|\b\d{1,2}[-/]\d{1,2}[-/]\d{2,4}\b",
+    re.I,
+)
 _CAPITALISED = re.compile(r"(?<![\w-])([A-Z][\w-]{2,})")
 _QUESTION_VERBS = frozenset(
     [
@@ -117,17 +124,18 @@ _TIME_WORDS = re.compile(
 )
 # "Wat werkt voor X", "Helpt X ...", "Is X effectief": the group or the intervention asked about.
 _EFFECT_Q = re.compile(
-    r"\b(wat\s+werkt|welke\s+aanpak|werkt|werken|helpt|helpen|effectief|effectiever|"
+    r"\b(wat\s+werkt|welke\s+aanpak|werkt|werken|helpt|helpen|effect|effecten|effectief|effectiever|"
     r"effectieve|zinvol|succesvol)\b",
     re.I,
 )
 _TARGET = re.compile(
-    r"\b(?:voor|bij)\s+(.+)$|\b(?:jongeren|studenten|leerlingen|scholieren|mensen)\s+"
+    r"\b(?:voor|bij|om)\s+(.+)$|\beffect(?:en)?\s+van\s+(.+)$|\b(?:jongeren|studenten|leerlingen|scholieren|mensen)\s+"
     r"((?:met|die|zonder|uit|in|op)\b.+)$",
     re.I,
 )
 _SUBJECT = re.compile(
-    r"^\s*(?:is|zijn|werkt|werken|helpt|helpen)\s+(.+?)(?=\b(?:effectief\w*|beter|goed|"
+    r"^\s*(?:hoe\s+(?:effectief|goed|succesvol|zinvol)\s+)?(?:is|zijn|werkt|werken|helpt|"
+    r"helpen)\s+(.+?)(?=\b(?:effectief\w*|beter|goed|"
     r"zinvol|succesvol|jongeren|werkgevers|voor|om|bij|tegen|dan)\b|\?|$)",
     re.I,
 )
@@ -242,7 +250,7 @@ def _duration_unit(question: str) -> str | None:
     return "" if re.search(r"\bhoe\s+lang\b", question, re.I) else None
 
 
-def _focus(question: str) -> str | None:
+def _counted(question: str) -> str | None:
     """The word a "hoeveel" question counts: the first content word after it."""
     match = _HOW_MANY.search(question)
     if not match:
@@ -322,6 +330,17 @@ def _verb_like(word: str) -> bool:
     return _lemma(word).endswith("en")
 
 
+# Words of the question form, not of its content: they are no evidence of an answer.
+QUESTION_WORDS = frozenset(
+    """hoeveel waarom wanneer waar wie wat welk welke hoe hoelang waardoor waarmee waarin
+    waarop waaraan waarvoor waarover kun kan kunnen moet moeten mag volgens verslag rapport
+    rapporten je jij u we wij zij ze mijn ons onze eigenlijk precies gemiddeld concreet
+    what which who whom whose when where why how many much does do did is are was were the
+    a an of for to in on at by with and or from that this these those there their it its be
+    been has have had can could should would will not any""".split()  # noqa: SIM905
+)
+
+
 def asked_about(question: str) -> list[str]:
     """The content words naming the group or intervention of a "what works" question:
     after "voor"/"bij", after "jongeren met/die ...", or the subject of "Helpt/Is X ..."."""
@@ -330,7 +349,7 @@ def asked_about(question: str) -> list[str]:
     phrases = []
     target = _TARGET.search(question)
     if target:
-        phrases.append(target.group(1) or target.group(2))
+        phrases.append(next(g for g in target.groups() if g))
     subject = _SUBJECT.search(question)
     if subject and not re.match(r"het\b", subject.group(1), re.I):  # "helpt het als ...": no
         phrases.append(subject.group(1))
@@ -339,8 +358,21 @@ def asked_about(question: str) -> list[str]:
     return [
         w
         for w in dict.fromkeys(words)
-        if len(w) > 2 and w.lower() not in stop and not _verb_like(w.lower())
+        if len(w) > 2
+        and w.lower() not in stop
+        and w.lower() not in QUESTION_WORDS
+        and not _verb_like(w.lower())
     ]
+
+
+def focus(question: str) -> str:
+    """The question itself when a user first describes their situation ("Ik ben coach van
+    mbo-studenten. Vanaf wanneer ...?"): the last sentence that asks, else the last sentence."""
+    parts = [p for p in re.split(r"(?<=[.!?])\s+(?=[^\W\d_])", question.strip()) if p]
+    if len(parts) <= 1:
+        return question
+    asking = [p for p in parts if p.rstrip().endswith("?")]
+    return asking[-1] if asking else parts[-1]
 
 
 def problems(
@@ -350,7 +382,9 @@ def problems(
 
     ``sentences``: the best evidence sentences, which share words with the question;
     ``known``: whether a word (a name, a year, a number) occurs anywhere in the indexed reports.
+    Only the question proper counts, not a situation described before it.
     """
+    question = focus(question)
     found: list[str] = []
     money_word = _MONEY_Q.search(question)
     money = money_word is not None and _ASKS_AMOUNT.search(question) is not None
@@ -366,18 +400,20 @@ def problems(
             if not any(_PERCENT_A.search(s) for s in sentences):
                 found.append("asks for a share; no percentage in the evidence")
         else:
-            focus = _focus(question)
+            counted = _counted(question)
             given = frozenset(n.lower() for n in _QUANTITY.findall(question))
             unit = _duration_unit(question)
             if unit is not None and not english:
                 if not any(_duration(s, unit, given) for s in sentences):
                     found.append("asks how long; no duration in the evidence")
-            elif focus and not english and not any(_counts(s, focus, given) for s in sentences):
-                found.append(f"asks how many {focus}; no number of {focus} in the evidence")
+            elif counted and not english and not any(_counts(s, counted, given) for s in sentences):
+                found.append(f"asks how many {counted}; no number of {counted} in the evidence")
             elif not any(_QUANTITY.search(s) for s in sentences):
                 found.append("asks for a number; no number in the evidence")
     if _WHEN_Q.search(question) and not any(_WHEN_A.search(s) for s in sentences):
         found.append("asks when; no date in the evidence")
+    elif _DATE_Q.search(question) and not any(_DATE_A.search(s) for s in sentences):
+        found.append("asks for a date; no day and month in the evidence")
     for number in set(_NUMBER_IN_Q.findall(question)):
         if not known(number):
             found.append(f"the reports never mention {number}")

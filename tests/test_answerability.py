@@ -178,3 +178,15 @@ def test_ask_without_the_model_uses_the_heuristic_threshold(built_app):
     )
     assert answer.grounded
     assert any("70 jongeren" in c.quote for c in answer.citations)
+
+
+def test_a_situation_described_first_is_no_part_of_the_question(stats):
+    from rag.answerability import focus
+
+    question = "Ik ben coach van mbo-studenten die bijna klaar zijn. Vanaf wanneer help ik ze?"
+    assert focus(question) == "Vanaf wanneer help ik ze?"
+    assert focus("Wat werkt voor mbo-2 jongeren?") == "Wat werkt voor mbo-2 jongeren?"
+    # words of the situation are not asked about
+    situation = "Ik werk met jongeren met autisme. Wat werkt voor kwetsbare jongeren?"
+    assert _problems(situation, [REPORT_TEXT[5]], stats) == []
+    assert "autisme" not in unknown_words(situation, stats)

@@ -1,12 +1,13 @@
 """Train the sentence ranker and the answerability model of `watwerkt ask` (rag/answer_model.py).
 
-Training data: the calibration gold set only (tests/data/gold_retrieval.yaml): its answerable
-questions with their evidence strings (a sentence is a positive when it holds one) and its
-unanswerable questions. The held-out set (tests/data/gold_ask_holdout.yaml) is never read here.
+Training data: tests/data/gold_retrieval.yaml and tests/data/gold_ask_train.yaml (--gold to
+choose): their answerable questions with evidence strings (a sentence is a positive when it
+holds one) and their unanswerable questions. The held-out set (tests/data/gold_ask_holdout.yaml)
+is never read here, and --gold refuses it.
 
 The script first reports 5-fold cross-validation over questions (every figure below comes from
 questions the models did not see), chooses the two operating points on those out-of-fold
-predictions, then fits both models on all calibration questions and writes the JSON model:
+predictions, then fits both models on all training questions and writes the JSON model:
 
 - keep_ratio: cite further sentences whose ranker probability is at least this share of the
   best one's (chosen for evidence recall at a bounded number of statements);
@@ -15,7 +16,7 @@ predictions, then fits both models on all calibration questions and writes the J
   margin is for questions phrased unlike the calibration set (a first version set at 90%
   answered only 76% of the held-out questions).
 
-Run: .venv/bin/python benchmarks/train_answer_model.py [--home DIR] [--dry-run]
+Run: .venv/bin/python benchmarks/train_answer_model.py [--home DIR] [--dry-run] [--gold F ...]
 """
 
 from __future__ import annotations
@@ -202,7 +203,7 @@ def main() -> int:
     )
     print(
         f"{sum(it.answerable for it in items)} answerable, "
-        f"{sum(not it.answerable for it in items)} unanswerable calibration questions"
+        f"{sum(not it.answerable for it in items)} unanswerable training questions"
     )
     before = [np.asarray([ev.score for ev in it.evidence]) * 10 for it in items]
     report(items, before, None, "heuristic sentence score (before)")

@@ -54,12 +54,14 @@ def test_retrieval_quality_does_not_drop(gold, built_app):
     assert report.avg_passage_chars <= MAX_AVG_PASSAGE_CHARS, summary
 
 
-# Floors for `ask` (issue 3), a few questions below what benchmarks/answer_quality.py measured
-# (calibration 78.0% / 55.1%, held-out 67.7% / 73.0%). The targets (90%) are not met yet; these
-# floors keep a change from making answers or refusals worse unnoticed.
+# Floors for `ask` (issue 3), a question or two below what benchmarks/answer_quality.py measured
+# (evidence in a cited quote / unanswerable refused: calibration 80.5% / 55.1%, ask-train 60.0% /
+# 64.4%, held-out 69.4% / 81.1%). The targets (90%) are not met yet; these floors keep a change
+# from making answers or refusals worse unnoticed.
 ANSWER_FLOORS = {
-    GOLD.name: {"answered_with_expected_evidence": 0.75, "refused": 0.50},
-    "gold_ask_holdout.yaml": {"answered_with_expected_evidence": 0.64, "refused": 0.68},
+    GOLD.name: {"answered_with_expected_evidence": 0.78, "refused": 0.52},
+    "gold_ask_train.yaml": {"answered_with_expected_evidence": 0.56, "refused": 0.6},
+    "gold_ask_holdout.yaml": {"answered_with_expected_evidence": 0.66, "refused": 0.78},
 }
 
 
@@ -76,3 +78,15 @@ def test_answer_quality_does_not_drop(name, built_app):
         assert report[measure] >= floor, (measure, summary)
     assert report["quotes_verified"] == 1.0, summary
     assert report["numbers_supported"] == 1.0, summary
+
+
+def test_every_ask_training_evidence_string_occurs_in_the_ingested_text(built_app):
+    texts = [normalise(t) for t, _ in built_app.index.records().values()]
+    gold = load_gold(GOLD.with_name("gold_ask_train.yaml"))
+    missing = [
+        (q.id, e)
+        for q in gold.questions
+        for e in q.evidence
+        if not any(normalise(e) in t for t in texts)
+    ]
+    assert missing == []

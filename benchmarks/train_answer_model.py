@@ -185,7 +185,7 @@ def main() -> int:
         "--gold",
         type=Path,
         action="append",
-        help="a training gold set (repeatable; default: " + ", ".join(p.name for p in TRAINING) + ")",
+        help=f"a training gold set (repeatable; default: {', '.join(p.name for p in TRAINING)})",
     )
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="watwerkt-train-"))

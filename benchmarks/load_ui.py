@@ -30,8 +30,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,8 +37,11 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from ui.local_server import HOST, LocalServer, ServerError, server_env  # noqa: E402
+
 GOLD = REPO / "tests" / "data" / "gold_retrieval.yaml"
-HOST = "127.0.0.1"
 MAX_DURATION_S = 60.0
 API = "/respond"
 REQUEST_TIMEOUT_S = 120.0
@@ -67,61 +68,6 @@ def _questions(path: Path) -> list[str]:
     answerable = [q["question"] for q in gold.get("questions", [])]
     unanswerable = [q["question"] for q in gold.get("answerable_false", [])]
     return answerable + unanswerable
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def _env(home: Path) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "WATWERKT_HOME": str(home),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "ANONYMIZED_TELEMETRY": "False",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-    }
-    env.pop("WATWERKT_AUTH", None)
-    return env
-
-
-def start_server(home: Path, port: int, log: Path, timeout: float = 600) -> subprocess.Popen:
-    """`watwerkt ui` on 127.0.0.1:port; returns once it answers (it builds a missing index)."""
-    cmd = [sys.executable, "-m", "ui.cli", "ui", "--host", HOST, "--port", str(port)]
-    with log.open("w", encoding="utf-8") as out:
-        proc = subprocess.Popen(
-            [*cmd, "--home", str(home)],
-            cwd=REPO,
-            env=_env(home),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://{HOST}:{port}/"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"watwerkt ui exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return proc
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.5)
-    stop_server(proc)
-    raise SystemExit(f"watwerkt ui did not answer within {timeout:.0f} s:\n{log.read_text()}")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
 
 
 @dataclass
@@ -269,24 +215,27 @@ def main() -> int:
         subprocess.run(
             [sys.executable, "-m", "ui.cli", "ingest", "-q", "--json", "--home", str(home)],
             cwd=REPO,
-            env=_env(home),
+            env=server_env(home),
             check=True,
             stdout=subprocess.DEVNULL,
         )
-    port = _free_port()
-    print(f"starting watwerkt ui on {HOST}:{port} ...", file=sys.stderr)
-    proc = start_server(home, port, workdir / "server.log")
+    local = LocalServer(home, workdir / "server.log")
+    print(f"starting watwerkt ui on {HOST}:{local.port} ...", file=sys.stderr)
+    try:
+        local.start()
+    except ServerError as exc:
+        raise SystemExit(str(exc)) from exc
     try:
         print(
             f"{args.users} users, {duration:.0f} s, at most {args.max_requests} questions each",
             file=sys.stderr,
         )
         report = run_load(
-            f"http://{HOST}:{port}/", _questions(args.gold), args.users, duration,
+            local.url, _questions(args.gold), args.users, duration,
             args.max_requests,
         )  # fmt: skip
     finally:
-        stop_server(proc)
+        local.stop()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     report["home"] = str(home) if (args.home or args.keep) else None

@@ -21,17 +21,11 @@ from . import cmo
 from .answerability import asks_type, fits_type, is_english
 from .bm25 import tokenize
 from .documents import DocumentStore
+from .meta import META
 from .models import Passage
 from .retrieve import Retriever
 from .verify import find_quote, quote_on_page, squash, support, unsupported_numbers
 
-# Sentences about the document itself ("in dit hoofdstuk ...") answer no question.
-_META = re.compile(
-    r"\b(in\s+dit\s+(hoofdstuk|verslag|rapport)|dit\s+hoofdstuk|in\s+hoofdstuk\s+\d|"
-    r"hieronder|hierna|zie\s+(figuur|tabel|hoofdstuk|paragraaf)|komt\s+aan\s+bod|"
-    r"komen\s+aan\s+bod)\b",
-    re.I,
-)
 META_PENALTY = 0.05
 PER_GROUP = 2  # marked statements per CMO group in a "what works" answer
 _HEADING_NUMBER = re.compile(r"^\d+(\.\d+)+\s")
@@ -186,7 +180,7 @@ def collect_evidence(
         terms = set(tokenize(p.text[s2:e2]))
         overlap = len(qterms & terms) / len(qterms) if qterms else 0.0
         score = sim + settings.overlap_weight * overlap + settings.rank_weight / (1 + rank)
-        if _META.search(p.text[s2:e2]):
+        if META.search(p.text[s2:e2]):
             score -= META_PENALTY
         evidence.append(Evidence(p, rank, s2, e2, sim, overlap, score))
     evidence.sort(key=lambda ev: -ev.score)

@@ -33,6 +33,7 @@ import numpy as np
 
 from .answerability import QUESTION_WORDS, asks_type, fits_type, focus, is_english, known_word
 from .bm25 import TermStats, dutch_stopwords, tokenize
+from .meta import META
 
 if TYPE_CHECKING:
     from .answer import Evidence
@@ -77,13 +78,6 @@ _CAUSAL = re.compile(
     r"oorzaak|reden|verklaring|bijgedragen|heeft\s+bijgedragen|aangezien|zodat)\b",
     re.I,
 )
-_META = re.compile(
-    r"\b(in\s+dit\s+(hoofdstuk|verslag|rapport)|dit\s+hoofdstuk|in\s+hoofdstuk\s+\d|"
-    r"hieronder|hierna|zie\s+(figuur|tabel|hoofdstuk|paragraaf)|komt\s+aan\s+bod|"
-    r"komen\s+aan\s+bod)\b",
-    re.I,
-)
-
 
 _WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*", re.UNICODE)
 
@@ -176,7 +170,7 @@ def sentence_matrix(question: str, evidence: Sequence[Evidence], stats: TermStat
                 ev.passage.dense_score,
                 first[i],
                 math.log1p(len(quote.split())),
-                1.0 if _META.search(quote) else 0.0,
+                1.0 if META.search(quote) else 0.0,
                 answer_type,
                 1.0 if why and _CAUSAL.search(quote) else 0.0,
             ]

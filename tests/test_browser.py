@@ -14,12 +14,7 @@ import json
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -78,60 +73,24 @@ def chromium() -> str:
     return str(path)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"watwerkt ui exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.25)
-    pytest.fail(f"watwerkt ui did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def server(chromium: str, built_home: Path, tmp_path_factory) -> Iterator[str]:
     """`watwerkt ui` on 127.0.0.1 and a free port, serving a copy of the session's index
     (the uploads here must not change the index the other tests use)."""
+    from ui.local_server import LocalServer, ServerError
+
     workdir = tmp_path_factory.mktemp("browser-server")
     home = workdir / "home"
     shutil.copytree(built_home, home)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "WATWERKT_HOME": str(home),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "ANONYMIZED_TELEMETRY": "False",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("WATWERKT_AUTH", None)
-    log = workdir / "server.log"
-    cmd = [sys.executable, "-m", "ui.cli", "ui", "--port", str(port), "--home", str(home)]
-    with log.open("w", encoding="utf-8") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
+    local = LocalServer(home, workdir / "server.log", timeout=SERVER_START_S)
     try:
-        _wait_until_up(url, proc, log, SERVER_START_S)
+        url = local.start()
+    except ServerError as exc:
+        pytest.fail(str(exc))
+    try:
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        local.stop()
 
 
 @pytest.fixture(scope="module")

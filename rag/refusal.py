@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .answer import MIN_SCORE, Evidence
-from .answer_model import AnswerModel, rank_evidence
+from .answer_model import AnswerModel, content_terms, rank_evidence
 from .answerability import is_english, known_word, problems
 from .bm25 import TermStats
 
@@ -67,6 +67,8 @@ def judge(
     if not evidence:
         return Judgement(False, 0.0, ("no passages found",))
     reasons = rule_problems(question, evidence, stats)
+    if not content_terms(question):
+        reasons.append("the question has no content words to look for")
     if model is not None:
         ranked, logits = rank_evidence(model, question, evidence, stats)
         p = model.answerability(question, ranked, logits, stats, bool(reasons))

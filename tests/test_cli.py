@@ -160,3 +160,16 @@ def test_eval_retrieval_fails_below_the_floor_asked_for(built_home: Path, capsys
         capsys, ["eval", "retrieval", "--json", "--home", str(built_home), "--min-recall5", "1.01"]
     )
     assert code == 1
+
+
+@pytest.mark.parametrize(("command", "text"), [("ask", "  "), ("search", "")])
+def test_an_empty_question_is_a_clean_error(built_home: Path, capsys, command: str, text: str):
+    assert main([command, text, "--home", str(built_home)]) == 1
+    err = capsys.readouterr().err
+    assert "empty" in err and err.count("\n") == 1
+
+
+def test_a_question_without_content_words_is_refused(built_home: Path, capsys):
+    code, data = _json(capsys, ["ask", "???", "--json", "--home", str(built_home)])
+    assert code == 0
+    assert data["grounded"] is False and data["citations"] == []

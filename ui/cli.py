@@ -122,6 +122,8 @@ def _pages(p: Any) -> str:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    if not args.query.strip():
+        raise CliError('the query is empty: watwerkt search "ouderbetrokkenheid"')
     app = _app(args)
     app.ensure_index()
     results = app.retriever.search(
@@ -195,6 +197,8 @@ def references(app: Any, report_ids: list[str]) -> list[str]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    if not args.question.strip():
+        raise CliError('the question is empty: watwerkt ask "Wat werkt voor mbo-2 jongeren?"')
     app = _app(args)
     app.ensure_index()
     answer = app.ask(

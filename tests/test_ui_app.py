@@ -67,10 +67,20 @@ def test_answer_shows_footnotes_highlighted_quotes_and_pdf_links(what_works):
     assert message["role"] == "assistant"
     assert "[1]" in message["content"]
     assert re.search(r"<small>\[1\](\[\d+\])* Regioplan \(2020\), p\. \d+", message["content"])
+    sources = what_works.sources
     for c in answer.citations:
-        assert f"<mark>{html.escape(c.quote)}</mark>" in what_works.sources
-        assert f'href="/watwerkt/pdf/{c.report_id}#page={c.page}"' in what_works.sources
-    assert 'id="refusal"' not in what_works.sources
+        assert re.search(rf"<mark[^>]*>{re.escape(html.escape(c.quote))}</mark>", sources), c.quote
+        assert f'id="bron-{c.n}"' in sources
+    # one card per cited passage, its quotes numbered, with a PDF link to its first page
+    cards = re.findall(r'<article class="ww-bron".*?</article>', sources, re.S)
+    assert len(cards) == len({c.chunk_id for c in answer.citations})
+    for card in cards:
+        numbers = [int(n) for n in re.search(r'data-n="([\d ]+)"', card).group(1).split()]
+        first = next(c for c in answer.citations if c.n == numbers[0])
+        assert f'href="/watwerkt/pdf/{first.report_id}#page={first.page}"' in card
+        if len(numbers) > 1:
+            assert all(f'<mark data-n="{n}">' in card for n in numbers)
+    assert 'id="refusal"' not in sources
 
 
 def test_copy_text_holds_answer_footnotes_and_references(what_works):

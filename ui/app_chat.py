@@ -82,61 +82,96 @@ def rewrite_followup(question: str, previous: str | None) -> str:
 
 
 # -- rendering -----------------------------------------------------------------------------
-def _mark_quote(text: str, quote: str, context: int = 420) -> str:
-    """The passage as HTML with the quoted sentence in <mark>, trimmed around it."""
-    parts = [re.escape(p) for p in quote.split()]
-    match = re.search(r"\s+".join(parts), text) if parts else None
-    if match is None:
+def _mark_quotes(text: str, quotes: Sequence[tuple[int, str]], context: int = 420) -> str:
+    """The passage as HTML with each quoted sentence in <mark> (numbered when ``n`` > 0),
+    trimmed to ``context`` characters around the first and the last quote."""
+    spans: list[tuple[int, int, int]] = []
+    for n, quote in quotes:
+        parts = [re.escape(p) for p in quote.split()]
+        match = re.search(r"\s+".join(parts), text) if parts else None
+        if match is not None:
+            spans.append((match.start(), match.end(), n))
+    if not spans:
         return esc(" ".join(text.split()))
-    start, end = match.span()
+    spans.sort()
+    start, end = spans[0][0], max(e for _, e, _ in spans)
     lo = max(0, start - context)
     hi = min(len(text), end + context)
     if lo > 0:
         lo = text.find(" ", lo) + 1 or lo
     if hi < len(text):
         hi = text.rfind(" ", end, hi) if text.rfind(" ", end, hi) > end else hi
-    before = ("… " if lo > 0 else "") + " ".join(text[lo:start].split())
-    after = " ".join(text[end:hi].split()) + (" …" if hi < len(text) else "")
-    quoted = " ".join(text[start:end].split())
-    return f"{esc(before)} <mark>{esc(quoted)}</mark> {esc(after)}".strip()
+    out = ["… " if lo > 0 else ""]
+    at = lo
+    for s_, e_, n in spans:
+        if s_ < at:
+            continue  # overlapping quotes: the first one is marked
+        out.append(esc(" ".join(text[at:s_].split())) + " ")
+        label = f'<sup class="ww-ref">[{n}]</sup>' if n > 0 else ""
+        out.append(
+            f'<mark data-n="{n}">{esc(" ".join(text[s_:e_].split()))}</mark>{label} '
+            if n > 0
+            else f"<mark>{esc(' '.join(text[s_:e_].split()))}</mark> "
+        )
+        at = e_
+    out.append(esc(" ".join(text[at:hi].split())) + (" …" if hi < len(text) else ""))
+    return re.sub(r"\s+", " ", "".join(out)).strip()
 
 
 def _pdf_links(app: App, report_ids: Sequence[str]) -> dict[str, bool]:
     return {rid: report_pdf(app, rid) is not None for rid in dict.fromkeys(report_ids)}
 
 
-def _where(c: Citation) -> str:
+def _where(c: Citation, group: Sequence[Citation] = ()) -> str:
     section = " › ".join(c.section) if c.section else ""
-    return f"§ {section}, p. {c.page}" if section else f"p. {c.page}"
+    pages = sorted({x.page for x in group} | {c.page})
+    where = f"p. {pages[0]}" if len(pages) == 1 else f"p. {pages[0]}–{pages[-1]}"
+    return f"§ {section}, {where}" if section else where
 
 
 def sources_html(app: App, answer: Answer) -> str:
-    """The sources panel: every citation with its passage, quote highlighted, and PDF link."""
+    """The sources panel: one card per cited passage, its quotes highlighted and numbered,
+    with a link that opens the PDF at the page."""
     if not answer.grounded:
         return refusal_html(app, answer)
     passages = {p.chunk_id: p for p in answer.passages}
     has_pdf = _pdf_links(app, [c.report_id for c in answer.citations])
-    cards = []
+    groups: dict[str, list[Citation]] = {}
     for c in answer.citations:
-        passage = passages.get(c.chunk_id)
-        body = _mark_quote(passage.text, c.quote) if passage else f"<mark>{esc(c.quote)}</mark>"
+        groups.setdefault(c.chunk_id, []).append(c)
+    cards = []
+    for cited in groups.values():
+        first = cited[0]
+        passage = passages.get(first.chunk_id)
+        numbered = [(c.n, c.quote) for c in cited] if len(cited) > 1 else [(0, first.quote)]
+        body = (
+            _mark_quotes(passage.text, numbered)
+            if passage
+            else " ".join(f"<mark>{esc(c.quote)}</mark>" for c in cited)
+        )
         link = (
-            f'<a class="ww-pdf" href="{esc(pdf_href(c.report_id, c.page))}" target="_blank" '
-            f'rel="noopener">Open PDF op p. {c.page}</a>'
-            if has_pdf[c.report_id]
+            f'<a class="ww-pdf" href="{esc(pdf_href(first.report_id, first.page))}" '
+            f'target="_blank" rel="noopener">Open PDF op p. {first.page}</a>'
+            if has_pdf[first.report_id]
             else '<span class="ww-nopdf">PDF niet beschikbaar</span>'
         )
+        anchors = ["" if c is first else f' id="bron-{c.n}"' for c in cited]
+        numbers = "".join(
+            f'<span class="ww-n"{anchor}>{c.n}</span> '
+            for c, anchor in zip(cited, anchors, strict=True)
+        )
         cards.append(
-            f'<article class="ww-bron" id="bron-{c.n}" data-report="{esc(c.report_id)}" '
-            f'data-page="{c.page}">'
-            f'<header><span class="ww-n">{c.n}</span> '
-            f"<strong>{esc(attribution(app, c.report_id, c.attribution))}</strong>"
-            f' <span class="ww-where">{esc(_where(c))}</span> {link}</header>'
+            f'<article class="ww-bron" id="bron-{first.n}" data-report="{esc(first.report_id)}" '
+            f'data-page="{first.page}" data-n="{" ".join(str(c.n) for c in cited)}">'
+            f"<header>{numbers}"
+            f"<strong>{esc(attribution(app, first.report_id, first.attribution))}</strong>"
+            f' <span class="ww-where">{esc(_where(first, cited))}</span> {link}</header>'
             f'<p class="ww-passage">{body}</p></article>'
         )
     return (
-        f'<div class="ww-bronnen"><h3>Bronnen ({len(cards)})</h3>'
-        '<p class="ww-hint">De <mark>gemarkeerde</mark> zin is het letterlijke citaat; '
+        f'<div class="ww-bronnen"><h3>Bronnen ({len(answer.citations)} citaten uit '
+        f"{len(cards)} passage{'s' if len(cards) != 1 else ''})</h3>"
+        '<p class="ww-hint">De <mark>gemarkeerde</mark> zinnen zijn de letterlijke citaten; '
         "eromheen staat de passage uit het rapport.</p>" + "".join(cards) + "</div>"
     )
 

@@ -124,8 +124,9 @@ _TIME_WORDS = re.compile(
 )
 # "Wat werkt voor X", "Helpt X ...", "Is X effectief": the group or the intervention asked about.
 _EFFECT_Q = re.compile(
-    r"\b(wat\s+werkt|welke\s+aanpak|werkt|werken|helpt|helpen|effect|effecten|effectief|effectiever|"
-    r"effectieve|zinvol|succesvol)\b",
+    r"\b(wat\s+werkt|welke\s+aanpak|werkt|werken|helpt|helpen|effect|effecten|effectief|"
+    r"effectiever|effectieve|zinvol|succesvol|verbetert|verbeteren|vergroot|vergroten|"
+    r"verhoogt|verhogen|bevordert|bevorderen|vermindert|verminderen)\b",
     re.I,
 )
 _TARGET = re.compile(
@@ -135,7 +136,8 @@ _TARGET = re.compile(
 )
 _SUBJECT = re.compile(
     r"^\s*(?:hoe\s+(?:effectief|goed|succesvol|zinvol)\s+)?(?:is|zijn|werkt|werken|helpt|"
-    r"helpen)\s+(.+?)(?=\b(?:effectief\w*|beter|goed|"
+    r"helpen|verbetert|verbeteren|vergroot|vergroten|verhoogt|verhogen|bevordert|bevorderen|"
+    r"vermindert|verminderen)\s+(.+?)(?=\b(?:effectief\w*|beter|goed|"
     r"zinvol|succesvol|jongeren|werkgevers|voor|om|bij|tegen|dan)\b|\?|$)",
     re.I,
 )
@@ -317,17 +319,24 @@ def known_word(word: str, known: Callable[[str], bool]) -> bool:
 
 
 def _everyday(word: str) -> bool:
-    """One of the most frequent Dutch words ("bijna", "klaar"): no topic of its own."""
+    """One of the most frequent Dutch words in its base form ("bijna", "klaar"): no topic of
+    its own. An inflected form ("vrouwen", a plural) still names a group."""
     from wordfreq import zipf_frequency
 
-    return not word[:1].isupper() and zipf_frequency(word.lower(), "nl") >= 5.5
+    from .bm25 import _lemma
+
+    lower = word.lower()
+    return not word[:1].isupper() and _lemma(lower) == lower and zipf_frequency(lower, "nl") >= 5.5
 
 
 def _verb_like(word: str) -> bool:
-    """A verb form ("komen", "willen", "zitten"): its lemma is an infinitive."""
+    """A verb form ("komen", "willen"): a word simplemma knows whose lemma is an infinitive.
+    A word it does not know ("praktijkverklaringen") is left in: it may be what is asked."""
+    import simplemma
+
     from .bm25 import _lemma
 
-    return _lemma(word).endswith("en")
+    return simplemma.is_known(word, lang="nl") and _lemma(word).endswith("en")
 
 
 # Words of the question form, not of its content: they are no evidence of an answer.
@@ -341,6 +350,11 @@ QUESTION_WORDS = frozenset(
 )
 
 
+_DETERMINERS = frozenset(
+    ["zulke", "zulk", "dergelijke", "dergelijk", "zo'n", "sommige", "alle", "elke", "iedere"]
+)
+
+
 def asked_about(question: str) -> list[str]:
     """The content words naming the group or intervention of a "what works" question:
     after "voor"/"bij", after "jongeren met/die ...", or the subject of "Helpt/Is X ..."."""
@@ -351,7 +365,8 @@ def asked_about(question: str) -> list[str]:
     if target:
         phrases.append(next(g for g in target.groups() if g))
     subject = _SUBJECT.search(question)
-    if subject and not re.match(r"het\b", subject.group(1), re.I):  # "helpt het als ...": no
+    dummy = r"het\s+(?:als|om|dat|wanneer|indien|of)\b"  # "helpt het als ...": no subject
+    if subject and not re.match(dummy, subject.group(1), re.I):
         phrases.append(subject.group(1))
     stop = dutch_stopwords()
     words = re.findall(r"[^\W\d_]+(?:[-'][^\W\d_]+)*", " ".join(phrases))
@@ -361,6 +376,8 @@ def asked_about(question: str) -> list[str]:
         if len(w) > 2
         and w.lower() not in stop
         and w.lower() not in QUESTION_WORDS
+        and w.lower() not in _DETERMINERS
+        and not _EFFECT_Q.fullmatch(w)
         and not _verb_like(w.lower())
     ]
 

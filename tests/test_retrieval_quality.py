@@ -54,14 +54,14 @@ def test_retrieval_quality_does_not_drop(gold, built_app):
     assert report.avg_passage_chars <= MAX_AVG_PASSAGE_CHARS, summary
 
 
-# Floors for `ask` (issue 3), a question or two below what benchmarks/answer_quality.py measured
-# (evidence in a cited quote / unanswerable refused: calibration 80.5% / 55.1%, ask-train 60.0% /
-# 64.4%, held-out 69.4% / 81.1%). The targets (90%) are not met yet; these floors keep a change
-# from making answers or refusals worse unnoticed.
+# Floors for `ask` (issue 3), a question or three below what benchmarks/answer_quality.py
+# measured (evidence in a cited quote / unanswerable refused: calibration 79.7% / 55.1%,
+# ask-train 65.6% / 51.7%, held-out 72.6% / 81.1%). The targets (90%) are not met yet; these
+# floors keep a change from making answers or refusals worse unnoticed.
 ANSWER_FLOORS = {
-    GOLD.name: {"answered_with_expected_evidence": 0.78, "refused": 0.52},
-    "gold_ask_train.yaml": {"answered_with_expected_evidence": 0.56, "refused": 0.6},
-    "gold_ask_holdout.yaml": {"answered_with_expected_evidence": 0.66, "refused": 0.78},
+    GOLD.name: {"answered_with_expected_evidence": 0.77, "refused": 0.52},
+    "gold_ask_train.yaml": {"answered_with_expected_evidence": 0.62, "refused": 0.48},
+    "gold_ask_holdout.yaml": {"answered_with_expected_evidence": 0.69, "refused": 0.78},
 }
 
 
@@ -90,3 +90,29 @@ def test_every_ask_training_evidence_string_occurs_in_the_ingested_text(built_ap
         if not any(normalise(e) in t for t in texts)
     ]
     assert missing == []
+
+
+def test_no_training_question_repeats_a_held_out_question():
+    """The held-out set stays held out: no question of a training set shares more than 60% of
+    its words with a held-out question (0.6 itself is the same template with other facts:
+    "jeugdwerkloosheid in Nederland in 2022" against "in België in 2020")."""
+    import re
+
+    def words(text: str) -> set[str]:
+        return set(re.findall(r"\w+", text.lower()))
+
+    def all_questions(name: str) -> list[tuple[str, str]]:
+        gold = load_gold(GOLD.with_name(name))
+        return [(q.id, q.question) for q in gold.questions] + [
+            (u.id, u.question) for u in gold.answerable_false
+        ]
+
+    held = [(i, words(q)) for i, q in all_questions("gold_ask_holdout.yaml")]
+    close = []
+    for name in (GOLD.name, "gold_ask_train.yaml"):
+        for qid, question in all_questions(name):
+            mine = words(question)
+            for hid, theirs in held:
+                if len(mine & theirs) / len(mine | theirs) > 0.6:
+                    close.append((name, qid, hid))
+    assert close == []

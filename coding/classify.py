@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +24,22 @@ from .features import LABELS, CueHit, CueMatcher, SoftmaxRegression, cue_feature
 from .models import CodedSegment, CodeSuggestion, Evidence, Segment
 from .training import Example
 
-MODEL_VERSION = "cimo-1"
+MODEL_VERSION = "cimo-2"  # 2: pseudonym placeholders read as stand-ins
 NULL_THRESHOLD = 0.40  # below this probability for the best code, no code is suggested
 THEME_THRESHOLD = 0.5
 MIN_THEME_EXAMPLES = 6
 
 ReportSearch = Callable[[str], Evidence | None]
+
+
+_PLACEHOLDER = re.compile(r"\[([A-Z]+)-\d+\]")
+_STAND_INS = {"PERSOON": "Sam", "PLAATS": "de stad", "ORGANISATIE": "de organisatie"}
+
+
+def model_text(text: str) -> str:
+    """The text as the models read it: a pseudonym placeholder ("[PERSOON-2]") becomes a plain
+    stand-in ("Sam"), so that the embedding sees a sentence, not bracketed code."""
+    return _PLACEHOLDER.sub(lambda m: _STAND_INS.get(m.group(1), "dat"), text)
 
 
 def _embed(
@@ -107,7 +118,7 @@ class Suggester:
         return hashlib.sha1(raw.encode()).hexdigest()[:12]
 
     def fit(self, examples: Sequence[Example], calibrate: bool = True) -> TrainedModel:
-        texts = [e.text for e in examples]
+        texts = [model_text(e.text) for e in examples]
         y = np.asarray([LABELS.index(e.label) for e in examples])
         vectors = _embed(self.embedder, texts, self._vectors)
         hits = self.matcher.hits(texts)
@@ -116,6 +127,8 @@ class Suggester:
         if calibrate and len(examples) >= 50:
             cimo.calibrate(self._cv_logits(x, y), y)
         themes: dict[str, SoftmaxRegression] = {}
+        # sentences labelled for CIMO only say nothing about themes: no negatives for them
+        themed = np.asarray([e.source != "transcripts" for e in examples])
         for theme in self.codebook.themes:
             target = np.asarray(
                 [theme.name in e.themes or theme.id in e.themes for e in examples], dtype=int
@@ -125,7 +138,7 @@ class Suggester:
                     [[any(h.code == theme.id for h in hs)] for hs in hits], dtype=np.float32
                 )
                 themes[theme.id] = SoftmaxRegression(steps=300).fit(
-                    np.hstack([vectors, flags]), target, 2
+                    np.hstack([vectors, flags])[themed], target[themed], 2
                 )
         self.model = TrainedModel(
             cimo,
@@ -197,6 +210,7 @@ class Suggester:
     ) -> tuple[np.ndarray, np.ndarray, list[list[CueHit]], np.ndarray]:
         assert self.model is not None, "fit or load a model first"
         m = self.model
+        texts = [model_text(t) for t in texts]
         vectors = _embed(self.embedder, texts, self._vectors)
         hits = self.matcher.hits(texts)
         x = self._features(vectors, hits, m.train_vectors, m.train_labels)

@@ -10,15 +10,21 @@ from .classify import Suggester
 from .codebook import Codebook
 from .models import CodedTranscript, Evidence, Transcript
 from .segment import segment
-from .training import codebook_examples, load_dev_set, report_examples
+from .training import codebook_examples, load_dev_set, report_examples, transcript_examples
 from .transcripts import load_transcript
 
 ReportSearch = Callable[[str], Evidence | None]
 
 
 def training_examples(codebook: Codebook):
-    """Development set + the report's labelled statements + the codebook's examples."""
-    return [*load_dev_set(), *report_examples(), *codebook_examples(codebook)]
+    """Development set + labelled transcript sentences + the report's labelled statements +
+    the codebook's examples."""
+    return [
+        *load_dev_set(),
+        *transcript_examples(),
+        *report_examples(),
+        *codebook_examples(codebook),
+    ]
 
 
 def make_suggester(codebook: Codebook, embedder, cache_dir: Path | None) -> Suggester:

@@ -12,6 +12,9 @@ from .codebook import CIMO, Codebook
 from .errors import CodingError
 
 DEV_SET = Path(__file__).resolve().parent / "data" / "dev_segments.yaml"
+# Respondent sentences of whole synthetic transcripts, labelled C/I/M/O/none by another author
+# than the development set: spoken, colloquial Dutch. CIMO labels only (no themes).
+TRANSCRIPT_SET = Path(__file__).resolve().parent / "data" / "transcript_sentences.yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +22,7 @@ class Example:
     text: str
     label: str  # C, I, M, O or "none"
     themes: tuple[str, ...] = ()
-    source: str = "dev"  # "dev" | "report" | "codebook"
+    source: str = "dev"  # "dev" | "report" | "codebook" | "transcripts"
     id: str = ""
 
 
@@ -42,6 +45,23 @@ def load_dev_set(path: Path = DEV_SET) -> list[Example]:
                 str(row.get("id", "")),
             )
         )
+    return out
+
+
+def transcript_examples(path: Path = TRANSCRIPT_SET) -> list[Example]:
+    """The labelled sentences of whole transcripts (CIMO only: they train no themes)."""
+    if not path.exists():
+        return []
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CodingError(f"transcript set {path} cannot be read ({exc})") from exc
+    out = []
+    for i, row in enumerate(data.get("sentences", [])):
+        label = row.get("label") or "none"
+        if label not in (*CIMO, "none"):
+            raise CodingError(f"transcript set {path}: item {i}: label {label!r}")
+        out.append(Example(str(row["text"]), label, (), "transcripts", f"t-{i}"))
     return out
 
 

@@ -329,12 +329,17 @@ def cmd_eval_coding(args: argparse.Namespace) -> int:
     from coding.classify import Suggester
     from coding.codebook import load_codebook
     from coding.evaluate import cross_validate
-    from coding.training import codebook_examples, load_dev_set, report_examples
+    from coding.training import (
+        codebook_examples,
+        load_dev_set,
+        report_examples,
+        transcript_examples,
+    )
 
     app = _app(args)
     codebook = load_codebook(Path(args.codebook) if args.codebook else None)
     dev = load_dev_set(Path(args.dev)) if args.dev else load_dev_set()
-    extra = [*report_examples(), *codebook_examples(codebook)]
+    extra = [*transcript_examples(), *report_examples(), *codebook_examples(codebook)]
     report = cross_validate(Suggester(codebook, app.index.embedder), dev, extra, k=args.folds)
     data = report.as_dict()
 

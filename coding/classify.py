@@ -24,6 +24,10 @@ from .features import LABELS, CueHit, CueMatcher, SoftmaxRegression, cue_feature
 from .models import CodedSegment, CodeSuggestion, Evidence, Segment
 from .training import Example
 
+# The suggester for the built-in codebook and training data, trained with the default embedder
+# and shipped, so that a first `watwerkt code` need not embed the training examples
+# (python -m coding.ship_model writes it; it is only used while its fingerprint matches).
+SHIPPED_MODELS = Path(__file__).resolve().parent / "data" / "models"
 MODEL_VERSION = "cimo-2"  # 2: pseudonym placeholders read as stand-ins
 NULL_THRESHOLD = 0.40  # below this probability for the best code, no code is suggested
 THEME_THRESHOLD = 0.5
@@ -164,8 +168,12 @@ class Suggester:
         """The cached model for these examples, or a freshly trained (and cached) one."""
         key = self.fingerprint(examples)
         path = self.cache_dir / f"coding-{key}.npz" if self.cache_dir else None
-        if path is not None and path.exists():
-            data = np.load(path, allow_pickle=False)
+        shipped = SHIPPED_MODELS / f"coding-{key}.npz"
+        found = path if path is not None and path.exists() else None
+        if found is None and shipped.exists():
+            found = shipped  # trained on these very examples and shipped with watwerkt
+        if found is not None:
+            data = np.load(found, allow_pickle=False)
             cimo = SoftmaxRegression.from_state(
                 {k[5:]: data[k] for k in data.files if k.startswith("cimo_")}
             )
@@ -190,19 +198,26 @@ class Suggester:
             return self.model
         model = self.fit(examples)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            arrays = {f"cimo_{k}": v for k, v in model.cimo.state().items()}
-            for tid, m in model.themes.items():
-                arrays.update({f"theme_{tid}__{k}": v for k, v in m.state().items()})
-            np.savez(
-                path,
-                train_vectors=model.train_vectors,
-                train_labels=model.train_labels,
-                theme_ids=np.asarray(json.dumps(list(model.themes))),
-                train_texts=np.asarray(json.dumps(model.train_texts)),
-                **arrays,
-            )
+            self.save(path)
         return model
+
+    def save(self, path: Path) -> Path:
+        """Write the trained model (compressed npz) for load_or_fit to find."""
+        assert self.model is not None, "fit a model first"
+        model = self.model
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {f"cimo_{k}": v for k, v in model.cimo.state().items()}
+        for tid, m in model.themes.items():
+            arrays.update({f"theme_{tid}__{k}": v for k, v in m.state().items()})
+        np.savez_compressed(
+            path,
+            train_vectors=model.train_vectors,
+            train_labels=model.train_labels,
+            theme_ids=np.asarray(json.dumps(list(model.themes))),
+            train_texts=np.asarray(json.dumps(model.train_texts)),
+            **arrays,
+        )
+        return path
 
     # -- prediction -----------------------------------------------------------------------
     def predict_proba(

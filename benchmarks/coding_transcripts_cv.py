@@ -4,7 +4,8 @@ Each of the twelve labelled training transcripts is held out in turn; the sugges
 the development set, the report's statements, the codebook's examples and the other
 transcripts, and codes the held-out transcript's sentences. Reported per batch of transcripts
 (two authors' batches), with and without the other batch in the training data, so that the
-value of each batch is measured on transcripts it does not contain.
+value of each batch is measured on transcripts it does not contain. Then, over all twelve, the
+macro-F1 at each confidence floor below which no code is suggested.
 
 Run: .venv/bin/python benchmarks/coding_transcripts_cv.py [--home DIR]
 """
@@ -79,6 +80,18 @@ def main() -> int:
             f"(accuracy {alone[1]:.3f}) without the other batch, {both[0]:.3f} "
             f"({both[1]:.3f}) with it"
         )
+    # the confidence floor below which no code is suggested (coding.classify.NULL_THRESHOLD)
+    probs_all, gold_all = [], []
+    files = sorted({f for f, _ in labelled})
+    for name in files:
+        suggester.fit(base + [e for f, e in labelled if f != name])
+        test = [e for f, e in labelled if f == name]
+        probs_all.extend(suggester.predict_proba([e.text for e in test])[0])
+        gold_all.extend(e.label for e in test)
+    for floor in (0.0, 0.3, 0.35, 0.4, 0.45, 0.5):
+        pred = [LABELS[int(np.argmax(p))] if p.max() >= floor else "none" for p in probs_all]
+        f1, _ = macro_f1(list(zip(gold_all, pred, strict=True)))
+        print(f"all {len(files)} transcripts, confidence floor {floor:.2f}: macro-F1 {f1:.3f}")
     return 0
 
 

@@ -108,7 +108,9 @@ def fit_answerable(items: list[Item], ranker, stats):
 
 def selected(logits: np.ndarray, ratio: float) -> np.ndarray:
     """Indices cited: the best sentence, then those at >= ratio of its probability."""
-    p = 1 / (1 + np.exp(-logits))
+    from rag.answer_model import sigmoid
+
+    p = sigmoid(logits)
     order = np.argsort(-p, kind="stable")
     keep = [i for i in order[:MAX_CITED] if p[i] >= ratio * p[order[0]]]
     return np.asarray(keep, dtype=int)

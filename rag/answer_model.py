@@ -31,7 +31,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .answerability import QUESTION_WORDS, asks_type, fits_type, focus, is_english, known_word
+from .answerability import (
+    QUESTION_WORDS,
+    WORD,
+    asks_type,
+    fits_type,
+    focus,
+    is_english,
+    known_word,
+    specificity,
+)
 from .bm25 import TermStats, dutch_stopwords, tokenize
 from .meta import META
 
@@ -79,25 +88,12 @@ _CAUSAL = re.compile(
     re.I,
 )
 
-_WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*", re.UNICODE)
-
 
 def content_terms(question: str) -> set[str]:
     """The question's stemmed content terms, without its question words."""
-    words = [w for w in _WORD.findall(question) if w.lower() not in QUESTION_WORDS]
+    words = [w for w in WORD.findall(question) if w.lower() not in QUESTION_WORDS]
     numbers = re.findall(r"\d+(?:[.,]\d+)?", question)
     return set(tokenize(" ".join(words + numbers)))
-
-
-@lru_cache(maxsize=20_000)
-def specificity(word: str) -> float:
-    """How specific a word is in Dutch at large, 0 (everyday: "zitten") to 1 (rare: "autisme");
-    a capitalised name counts as fully specific. From wordfreq's Zipf frequency."""
-    if word[:1].isupper():
-        return 1.0
-    from wordfreq import zipf_frequency
-
-    return min(1.0, max(0.0, (5.5 - zipf_frequency(word, "nl")) / 3.0))
 
 
 def unknown_words(question: str, stats: TermStats) -> list[str]:
@@ -105,7 +101,7 @@ def unknown_words(question: str, stats: TermStats) -> list[str]:
     stop = dutch_stopwords()
     return [
         w
-        for w in dict.fromkeys(_WORD.findall(focus(question)))
+        for w in dict.fromkeys(WORD.findall(focus(question)))
         if len(w) > 2
         and w.lower() not in QUESTION_WORDS
         and w.lower() not in stop
@@ -260,6 +256,11 @@ def typed_anchor(
     return best
 
 
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Logits to probabilities."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
 @dataclass(frozen=True, slots=True)
 class Logistic:
     """A binary logistic model over standardised features."""
@@ -273,7 +274,7 @@ class Logistic:
         return ((x - self.mean) / self.scale) @ self.weights + self.bias
 
     def proba(self, x: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.logits(x)))
+        return sigmoid(self.logits(x))
 
     @classmethod
     def fit(
@@ -289,7 +290,7 @@ class Logistic:
         w = np.zeros(z.shape[1])
         b = 0.0
         for _ in range(steps):
-            p = 1.0 / (1.0 + np.exp(-(z @ w + b)))
+            p = sigmoid(z @ w + b)
             g = (p - y) * sw / len(y)
             w -= lr * (z.T @ g + l2 * w)
             b -= lr * float(g.sum())
@@ -393,6 +394,6 @@ def rank_evidence(
         return [], np.zeros(0)
     logits = model.rank(question, evidence, stats)
     order = np.argsort(-logits, kind="stable")
-    probs = 1.0 / (1.0 + np.exp(-logits))
+    probs = sigmoid(logits)
     ranked = [replace(evidence[i], score=float(probs[i])) for i in order]
     return ranked, logits[order]

@@ -318,15 +318,24 @@ def known_word(word: str, known: Callable[[str], bool]) -> bool:
     return False
 
 
+@lru_cache(maxsize=20_000)
+def specificity(word: str) -> float:
+    """How specific a word is in Dutch at large, 0 (everyday: "zitten") to 1 (rare: "autisme");
+    a capitalised name counts as fully specific. From wordfreq's Zipf frequency."""
+    if word[:1].isupper():
+        return 1.0
+    from wordfreq import zipf_frequency
+
+    return min(1.0, max(0.0, (5.5 - zipf_frequency(word, "nl")) / 3.0))
+
+
 def _everyday(word: str) -> bool:
     """One of the most frequent Dutch words in its base form ("bijna", "klaar"): no topic of
     its own. An inflected form ("vrouwen", a plural) still names a group."""
-    from wordfreq import zipf_frequency
-
     from .bm25 import _lemma
 
     lower = word.lower()
-    return not word[:1].isupper() and _lemma(lower) == lower and zipf_frequency(lower, "nl") >= 5.5
+    return not word[:1].isupper() and _lemma(lower) == lower and specificity(lower) == 0.0
 
 
 def _verb_like(word: str) -> bool:
@@ -350,6 +359,7 @@ QUESTION_WORDS = frozenset(
 )
 
 
+WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*")  # a word: letters, inner - or '
 _DETERMINERS = frozenset(
     ["zulke", "zulk", "dergelijke", "dergelijk", "zo'n", "sommige", "alle", "elke", "iedere"]
 )
@@ -369,7 +379,7 @@ def asked_about(question: str) -> list[str]:
     if subject and not re.match(dummy, subject.group(1), re.I):
         phrases.append(subject.group(1))
     stop = dutch_stopwords()
-    words = re.findall(r"[^\W\d_]+(?:[-'][^\W\d_]+)*", " ".join(phrases))
+    words = WORD.findall(" ".join(phrases))
     return [
         w
         for w in dict.fromkeys(words)

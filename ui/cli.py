@@ -20,6 +20,7 @@ from coding.errors import CodingError
 from ingest.errors import IngestError
 from rag.errors import RagError
 
+from . import cli_project
 from .settings import get_settings
 
 log = logging.getLogger("watwerkt")
@@ -269,6 +270,8 @@ def cmd_code(args: argparse.Namespace) -> int:
 
     from .wiring import report_search_for
 
+    if args.project:
+        return cli_project.code_in_project(args)
     path = Path(args.file)
     if not path.exists():
         raise CliError(f"{path}: no such file; give a .txt, .md, .docx, .vtt or .srt transcript")
@@ -593,6 +596,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the most similar report passage per segment",
     )
+    cli_project.add_code_options(p)
     p.set_defaults(func=cmd_code)
 
     p = sub.add_parser(
@@ -624,6 +628,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--auth", default=None, metavar="USER:PASSWORD", help="require this login")
     p.set_defaults(func=cmd_ui)
+    cli_project.add_commands(sub, common)
     return parser
 
 

@@ -1,0 +1,658 @@
+"""The project store: one SQLite database per study, with its transcripts and everyone's codings.
+
+``WATWERKT_HOME/projects/<name>/project.sqlite`` holds the pseudonymised transcripts (with
+attributes such as alliance, role and date), their segments, the assistant's suggestions (model
+version, scores, evidence), the codings of every named coder (accepted / changed / rejected /
+added, with a timestamp), memos and CMO configurations.
+
+What the store promises:
+
+* WAL journal, ``synchronous=FULL``, foreign keys on; every write runs in one ``BEGIN IMMEDIATE``
+  transaction, so a coding that was committed survives the process being killed at any moment.
+* The schema carries a version (table ``schema_version``); ``migrate`` brings an older database
+  up to ``SCHEMA_VERSION`` and refuses one written by a newer watwerkt.
+* The folder is created 0700 and the database 0600 (SQLite gives its -wal/-shm files the
+  database's mode): transcripts are pseudonymised, but they are still interviews.
+* A coder's codings on a segment are replaced as a whole: the rows of (segment, coder) always
+  describe one decision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .codebook import Codebook, load_codebook
+from .errors import CodingError
+from .models import CodedTranscript, Evidence, Segment, Transcript
+
+SCHEMA_VERSION = 1
+DB_NAME = "project.sqlite"
+STATUSES = ("accepted", "changed", "rejected", "added")
+KEPT = ("accepted", "changed", "added")  # statuses whose codes apply to the segment
+VERDICTS = ("supports", "refutes", "refines")
+ASSISTANT_PREFIX = "watwerkt-suggester"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_HASH_DIR = re.compile(r"^[0-9a-f]{16}$")  # the per-file folders of `watwerkt code` / the app
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def assistant_coder(model: str) -> str:
+    """The assistant's name as a coder, from the model version of its suggestions."""
+    return f"{ASSISTANT_PREFIX} {model}"
+
+
+# -- schema and migrations -----------------------------------------------------------------------
+_V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE transcripts (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    text          TEXT NOT NULL,
+    pseudonymised INTEGER NOT NULL CHECK (pseudonymised IN (0, 1)),
+    source_sha256 TEXT NOT NULL,
+    alliance      TEXT,
+    role          TEXT,
+    date          TEXT,
+    added         TEXT NOT NULL
+);
+CREATE TABLE segments (
+    id            INTEGER PRIMARY KEY,
+    transcript_id INTEGER NOT NULL REFERENCES transcripts(id) ON DELETE CASCADE,
+    key           TEXT NOT NULL,
+    speaker       TEXT NOT NULL,
+    start         INTEGER NOT NULL CHECK (start >= 0),
+    "end"         INTEGER NOT NULL CHECK ("end" > start),
+    text          TEXT NOT NULL,
+    turn          INTEGER NOT NULL,
+    timestamp     TEXT,
+    UNIQUE (transcript_id, key)
+);
+CREATE TABLE suggestions (
+    id         INTEGER PRIMARY KEY,
+    segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+    model      TEXT NOT NULL,
+    cimo       TEXT,
+    scores     TEXT NOT NULL,
+    themes     TEXT NOT NULL,
+    evidence   TEXT NOT NULL,
+    created    TEXT NOT NULL,
+    UNIQUE (segment_id, model)
+);
+CREATE TABLE codings (
+    id         INTEGER PRIMARY KEY,
+    segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+    coder      TEXT NOT NULL CHECK (coder <> ''),
+    code       TEXT NOT NULL,
+    status     TEXT NOT NULL CHECK (status IN ('accepted', 'changed', 'rejected', 'added')),
+    created    TEXT NOT NULL,
+    CHECK (code <> '' OR status = 'rejected'),
+    UNIQUE (segment_id, coder, code)
+);
+CREATE INDEX codings_by_coder ON codings (coder, segment_id);
+CREATE TABLE memos (
+    id            INTEGER PRIMARY KEY,
+    transcript_id INTEGER REFERENCES transcripts(id) ON DELETE CASCADE,
+    segment_id    INTEGER REFERENCES segments(id) ON DELETE CASCADE,
+    coder         TEXT NOT NULL,
+    text          TEXT NOT NULL,
+    created       TEXT NOT NULL
+);
+CREATE TABLE configurations (
+    id        INTEGER PRIMARY KEY,
+    name      TEXT NOT NULL UNIQUE,
+    statement TEXT NOT NULL,
+    verdict   TEXT CHECK (verdict IS NULL OR verdict IN ('supports', 'refutes', 'refines')),
+    theory    TEXT NOT NULL DEFAULT '',
+    coder     TEXT NOT NULL,
+    created   TEXT NOT NULL,
+    updated   TEXT NOT NULL
+);
+CREATE TABLE configuration_segments (
+    configuration_id INTEGER NOT NULL REFERENCES configurations(id) ON DELETE CASCADE,
+    segment_id       INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+    role             TEXT NOT NULL
+                     CHECK (role IN ('C', 'I', 'M', 'M-resource', 'M-reasoning', 'O')),
+    PRIMARY KEY (configuration_id, segment_id, role)
+);
+CREATE TABLE configuration_links (
+    id               INTEGER PRIMARY KEY,
+    configuration_id INTEGER NOT NULL REFERENCES configurations(id) ON DELETE CASCADE,
+    report           TEXT NOT NULL,
+    section          TEXT NOT NULL DEFAULT '',
+    page             INTEGER,
+    quote            TEXT NOT NULL DEFAULT ''
+);
+"""
+
+# version reached -> the statements that reach it from the version before
+MIGRATIONS: dict[int, str] = {1: _V1}
+
+
+def migrate(con: sqlite3.Connection) -> int:
+    """Bring the schema up to SCHEMA_VERSION, one migration per transaction; the version now."""
+    con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+    version = int(row[0] or 0)
+    if version > SCHEMA_VERSION:
+        raise CodingError(
+            f"project database has schema {version}, this watwerkt knows up to "
+            f"{SCHEMA_VERSION}; upgrade watwerkt"
+        )
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            # another process may have migrated while this one waited for the lock
+            done = con.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
+            if done < target:
+                for statement in MIGRATIONS[target].split(";"):
+                    if statement.strip():
+                        con.execute(statement)
+                con.execute("INSERT INTO schema_version VALUES (?)", (target,))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        version = target
+    return version
+
+
+# -- records -------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class StoredTranscript:
+    id: int
+    name: str
+    text: str
+    pseudonymised: bool
+    source_sha256: str
+    alliance: str | None = None
+    role: str | None = None
+    date: str | None = None
+    added: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSegment:
+    """A segment as stored; ``key`` is the segment id within its transcript (seg-0001)."""
+
+    id: int
+    transcript_id: int
+    key: str
+    speaker: str
+    start: int
+    end: int
+    text: str
+    turn: int
+    timestamp: str | None = None
+
+    def as_segment(self) -> Segment:
+        return Segment(
+            self.key, self.speaker, self.start, self.end, self.text, self.turn, self.timestamp
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    segment_id: int
+    model: str
+    cimo: str | None
+    scores: dict[str, float]
+    themes: tuple[tuple[str, float], ...]
+    evidence: tuple[Evidence, ...]
+    created: str
+
+    def codes(self, theme_threshold: float) -> tuple[str, ...]:
+        """The codes the assistant applies: its CIMO code and themes at or above the threshold."""
+        chosen = [self.cimo] if self.cimo else []
+        return tuple(chosen + [c for c, s in self.themes if s >= theme_threshold])
+
+
+@dataclass(frozen=True, slots=True)
+class Coding:
+    id: int
+    segment_id: int
+    coder: str
+    code: str  # "" only on a rejection that names no code
+    status: str
+    created: str
+
+    @property
+    def kept(self) -> bool:
+        return self.status in KEPT and bool(self.code)
+
+
+@dataclass(frozen=True, slots=True)
+class Memo:
+    id: int
+    transcript_id: int | None
+    segment_id: int | None
+    coder: str
+    text: str
+    created: str
+
+
+# -- the store -----------------------------------------------------------------------------------
+def projects_root(home: Path) -> Path:
+    return Path(home) / "projects"
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name) or _HASH_DIR.match(name):
+        raise CodingError(
+            f"project name {name!r} is not usable; use letters, digits, '.', '_' or '-' "
+            "(at most 64, not a 16-digit hex string)"
+        )
+    return name
+
+
+def _private_dir(path: Path) -> None:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def create_project(home: Path, name: str, codebook: Codebook | None = None) -> ProjectStore:
+    """A new, empty project (an error if it exists)."""
+    folder = projects_root(home) / check_name(name)
+    if (folder / DB_NAME).exists():
+        raise CodingError(f"project {name!r} exists already; see `watwerkt project list`")
+    _private_dir(projects_root(home))
+    _private_dir(folder)
+    store = ProjectStore(folder / DB_NAME)
+    book = codebook or load_codebook()
+    with store.transaction() as con:
+        con.execute("INSERT INTO meta VALUES ('name', ?)", (name,))
+        con.execute("INSERT INTO meta VALUES ('created', ?)", (now(),))
+        con.execute("INSERT INTO meta VALUES ('codebook', ?)", (book.model_dump_json(),))
+    return store
+
+
+def open_project(home: Path, name: str) -> ProjectStore:
+    path = projects_root(home) / check_name(name) / DB_NAME
+    if not path.is_file():
+        raise CodingError(f"no project {name!r}; create it with `watwerkt project new {name}`")
+    return ProjectStore(path)
+
+
+def list_projects(home: Path) -> list[str]:
+    root = projects_root(home)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / DB_NAME).is_file())
+
+
+class ProjectStore:
+    """One project database; safe to share between the threads of one process."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        try:
+            if not self.path.exists():
+                _private_dir(self.path.parent)
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            self._con = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.execute("PRAGMA synchronous=FULL")
+            self._con.execute("PRAGMA foreign_keys=ON")
+            self.version = migrate(self._con)
+        except (OSError, sqlite3.Error) as exc:
+            raise CodingError(
+                f"project database {self.path} cannot be opened ({exc}); check the folder"
+            ) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
+
+    def __enter__(self) -> ProjectStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed when the block ends, rolled back on any error."""
+        with self._lock:
+            con = self._con
+            try:
+                con.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise CodingError(f"project {self.path} is busy or locked ({exc}); retry") from exc
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException as exc:
+                con.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise CodingError(f"project {self.path}: write failed ({exc})") from exc
+                raise
+
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+        with self._lock:
+            return self._con.execute(sql, params).fetchall()
+
+    # -- project ---------------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.meta("name") or self.path.parent.name
+
+    def meta(self, key: str) -> str | None:
+        rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    def codebook(self) -> Codebook:
+        raw = self.meta("codebook")
+        return Codebook.model_validate_json(raw) if raw else load_codebook()
+
+    def integrity(self) -> str:
+        return str(self._read("PRAGMA integrity_check")[0][0])
+
+    # -- transcripts and segments ----------------------------------------------------------------
+    def add_transcript(
+        self,
+        transcript: Transcript,
+        segments: Sequence[Segment],
+        *,
+        source_sha256: str = "",
+        alliance: str | None = None,
+        role: str | None = None,
+        date: str | None = None,
+    ) -> StoredTranscript:
+        """Store a (pseudonymised) transcript and its segments; its name must be new."""
+        if self.transcript(transcript.name) is not None:
+            raise CodingError(
+                f"project {self.name!r} has a transcript {transcript.name!r} already; "
+                "rename the file to add another"
+            )
+        for seg in segments:
+            if transcript.text[seg.start : seg.end] != seg.text:
+                raise CodingError(f"segment {seg.id}: offsets do not match its text")
+        digest = source_sha256 or hashlib.sha256(transcript.text.encode("utf-8")).hexdigest()
+        stamp = now()
+        with self.transaction() as con:
+            cur = con.execute(
+                "INSERT INTO transcripts (name, text, pseudonymised, source_sha256, alliance, "
+                "role, date, added) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    transcript.name,
+                    transcript.text,
+                    int(transcript.pseudonymised),
+                    digest,
+                    alliance,
+                    role,
+                    date,
+                    stamp,
+                ),
+            )
+            tid = int(cur.lastrowid or 0)
+            con.executemany(
+                'INSERT INTO segments (transcript_id, key, speaker, start, "end", text, turn, '
+                "timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (tid, s.id, s.speaker, s.start, s.end, s.text, s.turn, s.timestamp)
+                    for s in segments
+                ],
+            )
+        found = self.transcript(transcript.name)
+        assert found is not None
+        return found
+
+    _T_COLS = "id, name, text, pseudonymised, source_sha256, alliance, role, date, added"
+
+    def transcripts(self) -> list[StoredTranscript]:
+        rows = self._read(f"SELECT {self._T_COLS} FROM transcripts ORDER BY id")
+        return [StoredTranscript(r[0], r[1], r[2], bool(r[3]), *r[4:]) for r in rows]
+
+    def transcript(self, name: str) -> StoredTranscript | None:
+        rows = self._read(f"SELECT {self._T_COLS} FROM transcripts WHERE name = ?", (name,))
+        return (
+            StoredTranscript(rows[0][0], rows[0][1], rows[0][2], bool(rows[0][3]), *rows[0][4:])
+            if rows
+            else None
+        )
+
+    def segments(self, transcript_id: int | None = None) -> list[StoredSegment]:
+        sql = (
+            'SELECT id, transcript_id, key, speaker, start, "end", text, turn, timestamp '
+            "FROM segments"
+        )
+        params: tuple = ()
+        if transcript_id is not None:
+            sql, params = sql + " WHERE transcript_id = ?", (transcript_id,)
+        return [
+            StoredSegment(*r) for r in self._read(sql + " ORDER BY transcript_id, start", params)
+        ]
+
+    # -- suggestions -----------------------------------------------------------------------------
+    def add_suggestions(self, transcript_id: int, coded: CodedTranscript) -> int:
+        """Store the assistant's suggestions for a transcript's segments (replacing the same
+        model's); the number stored."""
+        by_key = {s.key: s.id for s in self.segments(transcript_id)}
+        stamp = now()
+        rows = []
+        for cs in coded.segments:
+            sid = by_key.get(cs.segment.id)
+            if sid is None:
+                raise CodingError(
+                    f"suggestion for segment {cs.segment.id} that the project does not have"
+                )
+            rows.append(
+                (
+                    sid,
+                    coded.model,
+                    cs.cimo,
+                    json.dumps(cs.cimo_scores),
+                    json.dumps([[t.code, t.score] for t in cs.themes]),
+                    json.dumps([[e.kind, e.text, e.detail, e.score] for e in cs.evidence]),
+                    stamp,
+                )
+            )
+        with self.transaction() as con:
+            con.executemany(
+                "INSERT OR REPLACE INTO suggestions (segment_id, model, cimo, scores, themes, "
+                "evidence, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        return len(rows)
+
+    def models(self) -> list[str]:
+        """Model versions with suggestions, the most recent first."""
+        rows = self._read("SELECT model, max(created) FROM suggestions GROUP BY model")
+        return [m for m, _ in sorted(rows, key=lambda r: r[1], reverse=True)]
+
+    def suggestions(
+        self, model: str | None = None, transcript_id: int | None = None
+    ) -> dict[int, Suggestion]:
+        """Segment id -> suggestion of ``model`` (default: the most recent model)."""
+        models = self.models()
+        model = model or (models[0] if models else None)
+        if model is None:
+            return {}
+        sql = (
+            "SELECT s.segment_id, s.model, s.cimo, s.scores, s.themes, s.evidence, s.created "
+            "FROM suggestions s JOIN segments g ON g.id = s.segment_id WHERE s.model = ?"
+        )
+        params: list[object] = [model]
+        if transcript_id is not None:
+            sql += " AND g.transcript_id = ?"
+            params.append(transcript_id)
+        out = {}
+        for sid, mdl, cimo, scores, themes, evidence, created in self._read(sql, params):
+            out[sid] = Suggestion(
+                sid,
+                mdl,
+                cimo,
+                json.loads(scores),
+                tuple((c, float(s)) for c, s in json.loads(themes)),
+                tuple(Evidence(k, t, d, float(s)) for k, t, d, s in json.loads(evidence)),
+                created,
+            )
+        return out
+
+    # -- codings ---------------------------------------------------------------------------------
+    def set_coding(
+        self, segment_id: int, coder: str, codes: Iterable[str], status: str
+    ) -> list[Coding]:
+        """Replace ``coder``'s decision on one segment: ``codes`` with ``status``.
+
+        A rejection names the rejected codes (or none: "no code applies here").
+        """
+        coder = coder.strip()
+        if not coder:
+            raise CodingError("a coding needs a coder name; pass --coder NAME")
+        if status not in STATUSES:
+            raise CodingError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+        chosen = list(dict.fromkeys(c.strip() for c in codes if c and c.strip()))
+        if status != "rejected" and not chosen:
+            raise CodingError(f"status {status} needs at least one code")
+        if status == "rejected" and not chosen:
+            chosen = [""]
+        stamp = now()
+        with self.transaction() as con:
+            if con.execute("SELECT 1 FROM segments WHERE id = ?", (segment_id,)).fetchone() is None:
+                raise CodingError(f"segment {segment_id} is not in project {self.name!r}")
+            con.execute(
+                "DELETE FROM codings WHERE segment_id = ? AND coder = ?", (segment_id, coder)
+            )
+            ids = [
+                con.execute(
+                    "INSERT INTO codings (segment_id, coder, code, status, created) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (segment_id, coder, code, status, stamp),
+                ).lastrowid
+                for code in chosen
+            ]
+        return [
+            Coding(int(i or 0), segment_id, coder, c, status, stamp)
+            for i, c in zip(ids, chosen, strict=True)
+        ]
+
+    def clear_coding(self, segment_id: int, coder: str) -> None:
+        with self.transaction() as con:
+            con.execute(
+                "DELETE FROM codings WHERE segment_id = ? AND coder = ?", (segment_id, coder)
+            )
+
+    def codings(self, coder: str | None = None, transcript_id: int | None = None) -> list[Coding]:
+        sql = (
+            "SELECT c.id, c.segment_id, c.coder, c.code, c.status, c.created FROM codings c "
+            "JOIN segments g ON g.id = c.segment_id WHERE 1 = 1"
+        )
+        params: list[object] = []
+        if coder is not None:
+            sql += " AND c.coder = ?"
+            params.append(coder)
+        if transcript_id is not None:
+            sql += " AND g.transcript_id = ?"
+            params.append(transcript_id)
+        return [Coding(*r) for r in self._read(sql + " ORDER BY c.id", params)]
+
+    def coders(self) -> list[str]:
+        return [r[0] for r in self._read("SELECT DISTINCT coder FROM codings ORDER BY coder")]
+
+    # -- memos -----------------------------------------------------------------------------------
+    def add_memo(
+        self,
+        text: str,
+        coder: str,
+        *,
+        transcript_id: int | None = None,
+        segment_id: int | None = None,
+    ) -> Memo:
+        if not text.strip():
+            raise CodingError("a memo needs text")
+        stamp = now()
+        with self.transaction() as con:
+            cur = con.execute(
+                "INSERT INTO memos (transcript_id, segment_id, coder, text, created) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (transcript_id, segment_id, coder, text, stamp),
+            )
+        return Memo(int(cur.lastrowid or 0), transcript_id, segment_id, coder, text, stamp)
+
+    def memos(self) -> list[Memo]:
+        rows = self._read(
+            "SELECT id, transcript_id, segment_id, coder, text, created FROM memos ORDER BY id"
+        )
+        return [Memo(*r) for r in rows]
+
+    # -- overview --------------------------------------------------------------------------------
+    def status(self) -> dict[str, object]:
+        """Counts for `watwerkt project status`: per transcript, segments and who coded how many."""
+        by_transcript = []
+        for t in self.transcripts():
+            segs = self.segments(t.id)
+            coded: dict[str, set[int]] = {}
+            for c in self.codings(transcript_id=t.id):
+                coded.setdefault(c.coder, set()).add(c.segment_id)
+            by_transcript.append(
+                {
+                    "name": t.name,
+                    "alliance": t.alliance,
+                    "role": t.role,
+                    "date": t.date,
+                    "segments": len(segs),
+                    "suggested": len(self.suggestions(transcript_id=t.id)),
+                    "reviewed": {k: len(v) for k, v in sorted(coded.items())},
+                }
+            )
+        return {
+            "project": self.name,
+            "schema_version": self.version,
+            "models": self.models(),
+            "coders": self.coders(),
+            "transcripts": by_transcript,
+        }
+
+
+# -- adding files ---------------------------------------------------------------------------------
+def import_transcript(
+    store: ProjectStore,
+    path: Path,
+    pseudonymiser: Callable[[str], str] | None,
+    *,
+    alliance: str | None = None,
+    role: str | None = None,
+    date: str | None = None,
+) -> StoredTranscript:
+    """Read, pseudonymise (when given), segment and store one transcript file."""
+    from .segment import segment
+    from .transcripts import load_transcript
+
+    path = Path(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    transcript = load_transcript(path, pseudonymiser)
+    return store.add_transcript(
+        transcript,
+        segment(transcript),
+        source_sha256=digest,
+        alliance=alliance,
+        role=role,
+        date=date,
+    )
+
+
+def suggest_stored(store: ProjectStore, stored: StoredTranscript, suggester, report_search=None):
+    """Run the suggester on a stored transcript's segments and keep its suggestions."""
+    segments = [s.as_segment() for s in store.segments(stored.id)]
+    coded = suggester.suggest(segments, report_search=report_search)
+    assert suggester.model is not None
+    transcript = Transcript(stored.name, stored.text, (), stored.pseudonymised)
+    return store.add_suggestions(
+        stored.id, CodedTranscript(transcript, tuple(coded), suggester.model.name)
+    )

@@ -1,0 +1,155 @@
+"""A whole project as one REFI-QDA ``.qdpx``: every transcript, every coder's codings.
+
+Built on the helpers of ``coding.refi`` and promising what it promises (valid against
+Project.xsd, positions in code points over the stored text, nothing but pseudonymised text).
+Beyond a single transcript's export:
+
+* one ``User`` per coder; the assistant is the user "watwerkt-suggester <model>" and its
+  suggestions (CIMO code and themes at or above ``THEME_THRESHOLD``) are its codings, unless
+  ``include_assistant`` is off;
+* one ``PlainTextSelection`` per coded segment carrying one ``Coding`` per coder and code
+  (spec 1.5 §3.12), each with its coder as ``creatingUser`` and its real date;
+* rejected codings are not written (a QDA tool has no place for "not this code");
+* memos on a transcript become ``NoteRef``s of its source, the rest project notes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from .errors import CodingError
+from .project import ProjectStore, assistant_coder
+from .refi import (
+    PROJECT_NS,
+    THEME_THRESHOLD,
+    _code_tree,
+    _guid,
+    _serialise,
+    _short,
+    _sub,
+    _utc,
+    _write,
+    _zip,
+)
+
+
+def _stamp(iso: str) -> str:
+    """A stored timestamp (microseconds) as the xsd:dateTime REFI-QDA tools read."""
+    return iso[:19] + "Z" if len(iso) >= 19 else iso
+
+
+def write_project_qdpx(store: ProjectStore, path: Path, *, include_assistant: bool = True) -> Path:
+    """Write the project to ``path`` and return it."""
+    from datetime import datetime
+
+    codebook = store.codebook()
+    known = {c.id for c in codebook.codes}
+    created = store.meta("created") or "1980-01-01T00:00:00.000000Z"
+    moment = _utc(datetime.fromisoformat(created.replace("Z", "+00:00")))
+    project_key = f"project:{store.name}:{created}"
+    ns = PROJECT_NS
+
+    # (segment id) -> [(coder, code, date)]
+    codings: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+    for c in store.codings():
+        if c.kept:
+            codings[c.segment_id].append((c.coder, c.code, c.created))
+    models = store.models()
+    scores: dict[int, str] = {}
+    if include_assistant and models:
+        for sid, sug in store.suggestions(models[0]).items():
+            for code in sug.codes(THEME_THRESHOLD):
+                codings[sid].append((assistant_coder(sug.model), code, sug.created))
+            shown = ", ".join(f"{k} {v:.2f}" for k, v in sug.scores.items())
+            scores[sid] = f"model {sug.model}: {shown}"
+    coders = sorted({coder for rows in codings.values() for coder, _, _ in rows})
+    unknown = sorted({code for rows in codings.values() for _, code, _ in rows} - known)
+    if unknown:
+        raise CodingError(
+            f"codings use codes the project's codebook lacks ({', '.join(unknown)}); "
+            "add them to the codebook"
+        )
+    users = {name: _guid(f"{project_key}:user:{name}") for name in coders}
+    owner = users[coders[0]] if coders else _guid(f"{project_key}:user:watwerkt")
+    stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    root = _sub(None, ns, "Project", name=store.name, origin="watwerkt")
+    root.set("creatingUserGUID", owner)
+    root.set("creationDateTime", stamp)
+    users_el = _sub(root, ns, "Users")
+    for name in coders or ["watwerkt"]:
+        _sub(users_el, ns, "User", guid=users.get(name, owner), name=name)
+    if codebook.codes:
+        _code_tree(ns, _sub(root, ns, "CodeBook"), codebook)
+    files: dict[str, bytes] = {}
+    sources = _sub(root, ns, "Sources")
+    segments_by_transcript: dict[int, list[Any]] = defaultdict(list)
+    for seg in store.segments():
+        segments_by_transcript[seg.transcript_id].append(seg)
+    memos = store.memos()
+    notes: list[tuple[str, Any]] = []
+    for t in store.transcripts():
+        raw = t.text.encode("utf-8")
+        guid = _guid(f"{project_key}:source:{t.name}:{hashlib.sha256(raw).hexdigest()}")
+        files[f"sources/{guid}.txt"] = raw
+        dated = {"creatingUser": owner, "creationDateTime": _stamp(t.added)}
+        source = _sub(sources, ns, "TextSource", guid=guid, name=t.name, **dated)
+        source.set("plainTextPath", f"internal://{guid}.txt")
+        attrs = [f"{k}: {v}" for k, v in (("alliantie", t.alliance), ("rol", t.role)) if v]
+        attrs += [f"datum: {t.date}"] if t.date else []
+        if attrs:
+            _sub(source, ns, "Description", "; ".join(attrs))
+        for seg in segments_by_transcript[t.id]:
+            rows = sorted(codings.get(seg.id, []), key=lambda r: (r[2], r[0], r[1]))
+            if not rows:
+                continue
+            if t.text[seg.start : seg.end] != seg.text:
+                raise CodingError(f"{t.name} {seg.key}: stored offsets do not match the text")
+            sel_guid = _guid(f"{project_key}:selection:{t.name}:{seg.key}")
+            el = _sub(source, ns, "PlainTextSelection", guid=sel_guid, name=_short(seg.text))
+            el.set("startPosition", str(seg.start))
+            el.set("endPosition", str(seg.end))
+            el.set("creatingUser", users[rows[0][0]])
+            el.set("creationDateTime", _stamp(rows[0][2]))
+            if seg.id in scores:
+                _sub(el, ns, "Description", scores[seg.id])
+            for coder, code, when in rows:
+                coding = _sub(
+                    el,
+                    ns,
+                    "Coding",
+                    guid=_guid(f"{sel_guid}:coding:{coder}:{code}"),
+                    creatingUser=users[coder],
+                    creationDateTime=_stamp(when),
+                )
+                _sub(coding, ns, "CodeRef", targetGUID=_guid(f"code:{code}"))
+        for memo in memos:
+            if memo.transcript_id == t.id:
+                notes.append((guid, memo))
+    for memo in memos:
+        if memo.transcript_id is None:
+            notes.append(("", memo))
+    if notes:
+        notes_el = _sub(root, ns, "Notes")
+        refs: dict[str, list[str]] = defaultdict(list)
+        for target, memo in notes:
+            note_guid = _guid(f"{project_key}:memo:{memo.id}")
+            note = _sub(notes_el, ns, "Note", guid=note_guid, name=_short(memo.text, 40))
+            note.set("creationDateTime", _stamp(memo.created))
+            _sub(note, ns, "PlainTextContent", memo.text)
+            if target:
+                refs[target].append(note_guid)
+        for source in sources:
+            for note_guid in refs.get(source.get("guid"), []):
+                _sub(source, ns, "NoteRef", targetGUID=note_guid)
+    privacy = (
+        " De teksten zijn gepseudonimiseerd."
+        if all(t.pseudonymised for t in store.transcripts())
+        else ""
+    )
+    _sub(root, ns, "Description", f"Project {store.name} uit watwerkt.{privacy}")
+    qde = _serialise(root, "Project.xsd")
+    return _write(Path(path), _zip({"project.qde": qde, **files}, moment))

@@ -1,14 +1,24 @@
 """The hybrid index: Chroma (dense vectors) and BM25, kept consistent, incremental by content hash.
 
-Chroma holds every chunk with its full provenance; it is the source of truth. The BM25 index
-is derived from Chroma's contents and rebuilt whenever the set of chunk ids changes (its
-stamp). The cleaned text of every document is kept in a :class:`DocumentStore` beside them.
+Chroma holds every chunk with its full provenance; it is the source of truth. Three
+collections: chunks, their sentences (``-s``) and a manifest (``-m``) with one record per
+report: its content hash, counts and cleaned document. The manifest record is written last
+and removed first, so it is the commit marker: readers see only the chunks of reports it
+lists, an ingest killed at any moment leaves nothing half searchable, and the next ingest
+(under the home's write lock, :mod:`rag.lock`) rewrites or removes what was left behind.
+The BM25 index and the local :class:`DocumentStore` are derived from Chroma (the BM25 file
+is stamped with the set of chunk ids it covers), so a shared server is all a client needs.
+
+Test hook: ``WATWERKT_TEST_CRASH_AT=<stage>`` (one of :data:`CRASH_STAGES`) makes an ingest
+kill itself with SIGKILL at that stage, as ``kill -9`` would; tests/test_crash_safety.py.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -22,9 +32,10 @@ from ingest.models import Chunk, Document
 from ingest.readers import SUPPORTED_SUFFIXES
 
 from .bm25 import BM25Index, TermStats
-from .documents import DocumentStore
+from .chroma import GuardedCollection, open_client, open_collection
+from .documents import DocumentStore, document_json
 from .embed import Embedder
-from .errors import RagError
+from .lock import is_locked, write_lock
 from .models import IndexedReport, IngestOutcome, ReportMeta
 
 log = logging.getLogger(__name__)
@@ -35,6 +46,24 @@ EMBED_BATCH = 16
 BM25_VERSION = "bm25-2"  # bump when what BM25 indexes changes: the stamp forces a rebuild
 
 MetaResolver = Callable[[Path, str], ReportMeta]
+
+# The moments of writing one report, in order (see Index._write).
+CRASH_STAGES = (
+    "embedded",
+    "uncommitted",
+    "deleted",
+    "chunks",
+    "sentences",
+    "document",
+    "committed",
+)
+CRASH_ENV = "WATWERKT_TEST_CRASH_AT"
+
+
+def crash_point(stage: str) -> None:
+    """Test hook: SIGKILL this process at ``stage`` when WATWERKT_TEST_CRASH_AT names it."""
+    if os.environ.get(CRASH_ENV) == stage:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def fingerprint(embedder_name: str, chunking: ChunkSettings) -> str:
@@ -69,48 +98,6 @@ def sentence_units(chunks: Sequence[Chunk]) -> list[tuple[str, str, int]]:
     return units
 
 
-class WatwerktEmbeddingFunction:
-    """Our embedder in Chroma's EmbeddingFunction shape (passages; queries via embed_query)."""
-
-    def __init__(self, embedder: Embedder) -> None:
-        self._embedder = embedder
-
-    def __call__(self, input: Sequence[str]) -> list[Any]:
-        return list(self._embedder.embed_passages(list(input)))
-
-    def embed_query(self, input: Sequence[str]) -> list[Any]:
-        return list(self._embedder.embed_query(list(input)))
-
-    @staticmethod
-    def name() -> str:
-        return "watwerkt"
-
-    def get_config(self) -> dict[str, Any]:
-        return {"embedder": self._embedder.name}
-
-    @staticmethod
-    def build_from_config(config: dict[str, Any]) -> WatwerktEmbeddingFunction:
-        from .embed import make_embedder
-
-        return WatwerktEmbeddingFunction(make_embedder(config["embedder"]))
-
-    def default_space(self) -> str:
-        return "cosine"
-
-    def supported_spaces(self) -> list[str]:
-        return ["cosine"]
-
-    def is_legacy(self) -> bool:
-        return False
-
-    def validate_config_update(self, old: dict[str, Any], new: dict[str, Any]) -> None:
-        return None
-
-    @staticmethod
-    def validate_config(config: dict[str, Any]) -> None:
-        return None
-
-
 def _progress(total: int, desc: str, show: bool) -> Any:
     from tqdm import tqdm
 
@@ -127,106 +114,119 @@ class Index:
         chunking: ChunkSettings | None = None,
         chroma_url: str | None = None,
         show_progress: bool = True,
+        lock_timeout: float = 600.0,
     ) -> None:
         self.home = Path(home)
         self.embedder = embedder
         self.chunking = chunking or ChunkSettings()
         self.chroma_url = chroma_url
         self.show_progress = show_progress
+        self.lock_timeout = lock_timeout
         self.name = collection_name(embedder.name, self.chunking)
         self.folder = self.home / "index" / self.name
         self.documents = DocumentStore(self.folder / "documents")
         self._client: Any = None
-        self._collection: Any = None
-        self._sentences: Any = None
+        self._collection: GuardedCollection | None = None
+        self._sentences: GuardedCollection | None = None
+        self._manifest: GuardedCollection | None = None
         self._bm25: BM25Index | None = None
         self._bm25_stamp: str | None = None
         self._records: dict[str, tuple[str, dict[str, Any]]] | None = None
+        self._committed: dict[str, dict[str, Any]] = {}
+        self._incomplete: set[str] = set()
+        self._warned = False
         self._stats: tuple[str, TermStats] | None = None
 
     # -- Chroma -----------------------------------------------------------------------------
     @property
-    def collection(self) -> Any:
+    def where(self) -> str:
+        """Where Chroma lives, for messages."""
+        return self.chroma_url or str(self.home / "index" / "chroma")
+
+    def _open(self, name: str, **metadata: str) -> GuardedCollection:
+        if self._client is None:
+            self._client = open_client(self.chroma_url, self.home / "index" / "chroma")
+        return open_collection(self._client, name, self.embedder, self.where, **metadata)
+
+    @property
+    def collection(self) -> GuardedCollection:
+        """The chunk collection: text, provenance and vector of every chunk."""
         if self._collection is None:
-            self._collection = self._open_collection()
+            self._collection = self._open(self.name, chunking=self.chunking.fingerprint())
         return self._collection
 
     @property
-    def sentences(self) -> Any:
+    def sentences(self) -> GuardedCollection:
         """The sentence-vector collection beside the chunk collection."""
         if self._sentences is None:
-            _ = self.collection
-            self._sentences = self._client.get_or_create_collection(
-                name=f"{self.name}-s",
-                embedding_function=WatwerktEmbeddingFunction(self.embedder),
-                metadata={"hnsw:space": "cosine", "embedder": self.embedder.name},
-            )
+            self._sentences = self._open(f"{self.name}-s")
         return self._sentences
 
-    def _open_collection(self) -> Any:
-        import chromadb
-        from chromadb.config import Settings
-
-        settings = Settings(anonymized_telemetry=False, allow_reset=False)
-        try:
-            if self.chroma_url:
-                from urllib.parse import urlparse
-
-                url = urlparse(self.chroma_url)
-                self._client = chromadb.HttpClient(
-                    host=url.hostname or "127.0.0.1",
-                    port=url.port or 8000,
-                    ssl=url.scheme == "https",
-                    settings=settings,
-                )
-            else:
-                path = self.home / "index" / "chroma"
-                path.mkdir(parents=True, exist_ok=True)
-                self._client = chromadb.PersistentClient(path=str(path), settings=settings)
-            return self._client.get_or_create_collection(
-                name=self.name,
-                embedding_function=WatwerktEmbeddingFunction(self.embedder),
-                metadata={
-                    "hnsw:space": "cosine",
-                    "embedder": self.embedder.name,
-                    "chunking": self.chunking.fingerprint(),
-                },
-            )
-        except Exception as exc:  # chromadb raises many kinds for a bad path or server
-            where = self.chroma_url or str(self.home / "index" / "chroma")
-            raise RagError(
-                f"Chroma at {where} could not be opened ({exc}); check the path or "
-                "start the server (chroma run --path DIR --port N)"
-            ) from exc
+    @property
+    def manifest(self) -> GuardedCollection:
+        """One record per committed report (id = report id): hash, counts, the document."""
+        if self._manifest is None:
+            self._manifest = self._open(f"{self.name}-m")
+        return self._manifest
 
     def count(self) -> int:
-        return int(self.collection.count())
+        """Chunks of committed reports (what search sees)."""
+        return len(self.records())
 
     # -- Ingest -------------------------------------------------------------------------------
     def ingest(
         self, paths: Iterable[Path], resolve: MetaResolver, force: bool = False
     ) -> list[IngestOutcome]:
         """Ingest files (folders are searched for supported files). A bad file is reported,
-        the rest go on. Unchanged files (same content hash) are skipped."""
-        outcomes = [self._ingest_one(p, resolve, force) for p in expand_paths(paths)]
-        if any(o.status in ("added", "replaced") for o in outcomes):
-            self.refresh_bm25()
+        the rest go on. Unchanged files (same content hash) are skipped. What an interrupted
+        ingest left behind is rewritten (when its file is among ``paths``) or removed."""
+        files = expand_paths(paths)
+        with write_lock(self.home, self.lock_timeout):
+            left_behind = self.left_behind()
+            outcomes = [self._ingest_one(p, resolve, force, left_behind) for p in files]
+            written = {o.report_id for o in outcomes if o.status in ("added", "replaced")}
+            for report_id in sorted(left_behind - written):
+                log.warning(
+                    "report %s was left incomplete by an interrupted ingest: removed it; "
+                    "ingest its file again to add it",
+                    report_id,
+                )
+                self._delete(report_id)
+            if written or left_behind:
+                self.refresh_bm25()
+            else:
+                self.bm25()  # rebuilds a BM25 file an interrupted ingest left stale
         return outcomes
 
-    def _ingest_one(self, path: Path, resolve: MetaResolver, force: bool) -> IngestOutcome:
+    def left_behind(self) -> set[str]:
+        """Reports with chunks, sentences or a local document but no valid commit marker
+        (an ingest that holds the write lock sees only what a dead one left)."""
+        self._records = None
+        self.records()
+        committed = sorted(self._committed)
+        where = {"report_id": {"$nin": committed}} if committed else None
+        stray = self.sentences.get(where=where, include=["metadatas"])
+        found = set(self._incomplete)
+        found.update(str(m["report_id"]) for m in stray["metadatas"])
+        return found
+
+    def _ingest_one(
+        self, path: Path, resolve: MetaResolver, force: bool, left_behind: set[str]
+    ) -> IngestOutcome:
         started = time.perf_counter()
         try:
             digest = file_hash(path)
         except OSError as exc:
             return IngestOutcome(str(path), None, "failed", reason=f"cannot be read ({exc})")
         meta = resolve(path, digest)
-        existing = self._stored_meta(meta.report_id)
-        unchanged = existing is not None and existing.get("content_hash") == digest and not force
-        if existing is not None and unchanged and self.documents.load(meta.report_id):
+        existing = self._committed.get(meta.report_id)
+        if existing is not None and existing.get("content_hash") == digest and not force:
             return IngestOutcome(
-                str(path), meta.report_id, "unchanged", chunks=int(existing.get("_count", 0))
+                str(path), meta.report_id, "unchanged", chunks=int(existing.get("chunks", 0))
             )
-        twin = self._report_with_hash(digest)
+        twin = next(
+            (r for r, m in self._committed.items() if m.get("content_hash") == digest), None
+        )
         if twin and twin != meta.report_id and not force:
             return IngestOutcome(
                 str(path), twin, "unchanged", reason=f"same content as report {twin}"
@@ -240,16 +240,19 @@ class Index:
             return IngestOutcome(
                 str(path), meta.report_id, "failed", reason="no text to index after clean-up"
             )
-        self._write(doc, chunks, meta, replace=existing is not None)
+        self._write(doc, chunks, meta)
+        repaired = meta.report_id in left_behind
         return IngestOutcome(
             str(path),
             meta.report_id,
             "replaced" if existing else "added",
             chunks=len(chunks),
             seconds=time.perf_counter() - started,
+            reason="repaired what an interrupted ingest left" if repaired else None,
         )
 
-    def _write(self, doc: Document, chunks: list[Chunk], meta: ReportMeta, replace: bool) -> None:
+    def _write(self, doc: Document, chunks: list[Chunk], meta: ReportMeta) -> None:
+        """Replace one report: uncommit, delete, write chunks, sentences, document, commit."""
         units = sentence_units(chunks)
         texts = [c.text for c in chunks] + [u[1] for u in units]
         vectors: list[list[float]] = []
@@ -260,14 +263,20 @@ class Index:
                 vectors.extend(self.embedder.embed_passages(batch).tolist())
                 bar.update(len(batch))
         chunk_vectors, sentence_vectors = vectors[: len(chunks)], vectors[len(chunks) :]
-        if replace:
-            self.collection.delete(where={"report_id": meta.report_id})
-            self.sentences.delete(where={"report_id": meta.report_id})
+        rid = meta.report_id
+        crash_point("embedded")
+        self.manifest.delete(ids=[rid])
+        self._records = None
+        crash_point("uncommitted")
+        self.collection.delete(where={"report_id": rid})
+        self.sentences.delete(where={"report_id": rid})
+        crash_point("deleted")
+        year = meta.year if meta.year is not None else -1
         metadatas = [
             {
-                "report_id": meta.report_id,
+                "report_id": rid,
                 "title": meta.title,
-                "year": meta.year if meta.year is not None else -1,
+                "year": year,
                 "authors": "; ".join(meta.authors),
                 "section": " > ".join(c.section),
                 "page_start": c.page_start,
@@ -287,42 +296,53 @@ class Index:
                 documents=[c.text for c in chunks[i : i + step]],
                 metadatas=metadatas[i : i + step],
             )
-        year = meta.year if meta.year is not None else -1
+        crash_point("chunks")
         for i in range(0, len(units), step):
             part = units[i : i + step]
             self.sentences.upsert(
                 ids=[u[0] for u in part],
                 embeddings=sentence_vectors[i : i + step],
                 metadatas=[
-                    {"chunk_id": chunks[u[2]].chunk_id, "report_id": meta.report_id, "year": year}
+                    {"chunk_id": chunks[u[2]].chunk_id, "report_id": rid, "year": year}
                     for u in part
                 ],
             )
+        crash_point("sentences")
         self.documents.save(doc)
+        crash_point("document")
+        self.manifest.upsert(
+            ids=[rid],
+            embeddings=[[1.0]],
+            documents=[document_json(doc)],
+            metadatas=[
+                {
+                    "report_id": rid,
+                    "content_hash": doc.content_hash,
+                    "chunks": len(chunks),
+                    "sentences": len(units),
+                    "source": Path(doc.source_path).name,
+                }
+            ],
+        )
+        crash_point("committed")
         self._records = None
 
-    def _stored_meta(self, report_id: str) -> dict[str, Any] | None:
-        got = self.collection.get(where={"report_id": report_id}, include=["metadatas"])
-        if not got["ids"]:
-            return None
-        meta = dict(got["metadatas"][0])
-        meta["_count"] = len(got["ids"])
-        return meta
-
-    def _report_with_hash(self, digest: str) -> str | None:
-        got = self.collection.get(where={"content_hash": digest}, include=["metadatas"], limit=1)
-        return str(got["metadatas"][0]["report_id"]) if got["ids"] else None
+    def _delete(self, report_id: str) -> None:
+        """Uncommit first, then delete chunks, sentences and the local document."""
+        self.manifest.delete(ids=[report_id])
+        self._records = None
+        self.collection.delete(where={"report_id": report_id})
+        self.sentences.delete(where={"report_id": report_id})
+        self.documents.delete(report_id)
 
     def remove(self, report_id: str) -> int:
         """Delete one report's chunks and text; returns how many chunks were removed."""
-        got = self.collection.get(where={"report_id": report_id}, include=[])
-        n = len(got["ids"])
-        if n:
-            self.collection.delete(ids=got["ids"])
-            self.sentences.delete(where={"report_id": report_id})
-        self.documents.delete(report_id)
-        self._records = None
-        self.refresh_bm25()
+        with write_lock(self.home, self.lock_timeout):
+            self._records = None
+            n = sum(1 for _, m in self.records().values() if m.get("report_id") == report_id)
+            if n or report_id in self.left_behind():
+                self._delete(report_id)
+                self.refresh_bm25()
         return n
 
     def reports(self) -> list[IndexedReport]:
@@ -347,18 +367,61 @@ class Index:
             for r in sorted(by_id.values(), key=lambda r: r.report_id)
         ]
 
+    def incomplete(self) -> list[str]:
+        """Reports whose chunks an interrupted (or running) ingest left uncommitted."""
+        self.records()
+        return sorted(self._incomplete)
+
     # -- Records and BM25 ---------------------------------------------------------------------
     def records(self) -> dict[str, tuple[str, dict[str, Any]]]:
-        """Every chunk id with its text and metadata, as Chroma holds them."""
+        """Every chunk id of a committed report with its text and metadata, as Chroma holds
+        them. Chunks of reports without a matching commit marker are left out (and named in
+        one warning, unless an ingest holds the write lock right now)."""
         if self._records is None:
-            got = self.collection.get(include=["documents", "metadatas"])
-            self._records = {
-                cid: (doc or "", dict(meta or {}))
-                for cid, doc, meta in zip(
-                    got["ids"], got["documents"], got["metadatas"], strict=True
-                )
+            marks = self.manifest.get(include=["metadatas"])
+            committed = {
+                str(i): dict(m or {}) for i, m in zip(marks["ids"], marks["metadatas"], strict=True)
             }
+            got = self.collection.get(include=["documents", "metadatas"])
+            records: dict[str, tuple[str, dict[str, Any]]] = {}
+            counts: dict[str, int] = {}
+            incomplete: set[str] = set()
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                meta = dict(meta or {})
+                rid = str(meta.get("report_id", ""))
+                mark = committed.get(rid)
+                if mark is None or mark.get("content_hash") != meta.get("content_hash"):
+                    incomplete.add(rid)
+                    continue
+                records[cid] = (text or "", meta)
+                counts[rid] = counts.get(rid, 0) + 1
+            for rid, mark in list(committed.items()):
+                if counts.get(rid, 0) != int(mark.get("chunks", -1)) or rid in incomplete:
+                    incomplete.add(rid)
+                    del committed[rid]
+            if incomplete:
+                records = {c: r for c, r in records.items() if r[1]["report_id"] in committed}
+            incomplete.update(r for r in self.documents.ids() if r not in committed)
+            self._records, self._committed, self._incomplete = records, committed, incomplete
+            self._sync_documents()
+            if incomplete and not self._warned and not is_locked(self.home):
+                self._warned = True
+                log.warning(
+                    "report(s) %s are incomplete (an ingest was interrupted) and left out of "
+                    "search; run `watwerkt ingest` with their files to repair",
+                    ", ".join(sorted(incomplete)),
+                )
         return self._records
+
+    def _sync_documents(self) -> None:
+        """Rewrite the local copy of a committed document that is missing or outdated."""
+        for rid, mark in self._committed.items():
+            local = self.documents.load(rid)
+            if local is not None and local.content_hash == mark.get("content_hash"):
+                continue
+            got = self.manifest.get(ids=[rid], include=["documents"])
+            if got["documents"] and got["documents"][0]:
+                self.documents.save_json(rid, got["documents"][0])
 
     def _stamp(self) -> str:
         ids = sorted(self.records())

@@ -78,8 +78,11 @@ class Retriever:
             where=where,
             include=["distances"],
         )
+        committed = self.index.records()  # an interrupted ingest's chunks are left out
         chunk_sim = {
-            c: 1.0 - float(d) for c, d in zip(got["ids"][0], got["distances"][0], strict=True)
+            c: 1.0 - float(d)
+            for c, d in zip(got["ids"][0], got["distances"][0], strict=True)
+            if c in committed
         }
         w = self.settings.sentence_weight
         if w <= 0:
@@ -95,6 +98,8 @@ class Retriever:
             )
             for meta, d in zip(sent["metadatas"][0], sent["distances"][0], strict=True):
                 cid = str(meta["chunk_id"])
+                if cid not in committed:
+                    continue
                 best[cid] = max(best.get(cid, -1.0), 1.0 - float(d))
         floor_sent = min(best.values(), default=0.0)
         missing = [c for c in best if c not in chunk_sim]

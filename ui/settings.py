@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     top_k: int = Field(default=5, ge=1, le=100, description="Passages returned by search")
     llm: str | None = Field(default=None, description="ollama:MODEL or openai:BASE_URL#MODEL")
     auth: str | None = Field(default=None, description="user:password for the web app")
+    lock_timeout: float = Field(
+        default=600.0,
+        ge=0,
+        description="Seconds an ingest waits for another one on the same home before it gives up",
+    )
 
 
 def get_settings(

@@ -101,8 +101,8 @@ class App:
             ),
             chroma_url=settings.chroma_url,
             show_progress=show_progress,
-        )
             lock_timeout=settings.lock_timeout,
+        )
         self.retriever = Retriever(self.index)
 
     def catalog(self) -> Catalog:

@@ -32,6 +32,8 @@ from typing import Any
 import platformdirs
 import simplemma
 
+from coding import deid_rules, gazetteers
+from coding.deid_rules import Span as _Span
 from coding.errors import CodingError
 
 KINDS = ("PERSOON", "PLAATS", "ORGANISATIE", "EMAIL", "TELEFOON", "DATUM", "NUMMER", "URL")
@@ -69,7 +71,9 @@ _LABEL = re.compile(r"^(?:\[(?P<b>[^\]\n]{1,40})\]|(?P<c>[^\s:\[\]][^:\n]{0,39})
 _LABEL_WORD = re.compile(rf"{_CAP}|van|de|der|den|el|al|ter|ten")
 _PLACEHOLDER = re.compile(r"\[([A-Z]+)-(\d+)\]")
 _BUILDING = "watwerkt: building the Dutch name lists once (about a minute)..."
-_Span = tuple[int, int, str, int]  # start, end, kind, priority (the higher wins an overlap)
+_CONTACT = ("EMAIL", "TELEFOON", "NUMMER", "DATUM", "URL")  # never kept for a public term inside
+UNCERTAIN = 0.7  # a replacement below this confidence is shown to the coder to confirm
+_DEDUCE_CONFIDENCE = {"PERSOON": 0.8, "PLAATS": 0.8, "ORGANISATIE": 0.8, "DATUM": 0.9}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +83,12 @@ class Replacement:
     kind: str
     start: int  # offsets in the original text
     end: int
+    evidence: str = "deduce"  # deduce | list | context | pattern | user | same-as (see deid_rules)
+    confidence: float = 1.0
+
+    @property
+    def uncertain(self) -> bool:
+        return self.confidence < UNCERTAIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,16 +168,18 @@ def _phrase(phrase: str) -> re.Pattern[str]:
 
 
 def _word_list(text: str, word_list: Sequence[str]) -> list[_Span]:
-    spans = []
-    for entry in word_list:
+    spans: list[_Span] = []
+    for number, entry in enumerate(word_list, start=1):
         phrase, _, kind_word = entry.partition("=")
         kind = _ALIASES.get((kind_word.strip() or "naam").lower())
-        if kind is None or not phrase.strip():
+        if kind is None or not phrase.strip():  # the entry itself is a name: never in a message
             raise CodingError(
-                f"word list entry {entry!r}: write 'Name' or 'Name=KIND', KIND one "
+                f"word list entry {number}: write 'Name' or 'Name=KIND', KIND one "
                 f"of naam, {', '.join(KINDS)}"
             )
-        spans += [(m.start(), m.end(), kind, 10) for m in _phrase(phrase).finditer(text)]
+        spans += [
+            (m.start(), m.end(), kind, 10, "user", 1.0) for m in _phrase(phrase).finditer(text)
+        ]
     return spans
 
 
@@ -186,14 +198,14 @@ def _detect(engine: _Engine, text: str) -> list[_Span]:
                 if group == "b"
                 else label.start(group) + len(label.group(group).rstrip())
             )
-            spans.append((label.start(), end, "PERSOON", 8))
+            spans.append((label.start(), end, "PERSOON", 8, "pattern", 0.95))
     # without deduce's post-processing: no merging of "Sanne Visser. Sanne", our overlap rules
     doc = engine.deduce.deidentify(text, disabled={"remove_street_tags", "post_processing"})
     for ann in doc.annotations:
         kind, start, end = _DEDUCE_KIND.get(ann.tag), ann.start_char, ann.end_char
         if ann.tag == "straat":  # deduce drops bare street names (its list is noisy): keep clear
             if _STREET.fullmatch(ann.text) and not _sentence_start(text, start):
-                spans.append((start, end, "PLAATS", 2))
+                spans.append((start, end, "PLAATS", 2, "deduce", 0.7))
             continue
         if kind == "PERSOON":
             while (m := re.match(r"(\S+?)\.?\s+", text[start:end])) and (
@@ -203,21 +215,27 @@ def _detect(engine: _Engine, text: str) -> list[_Span]:
             if start == ann.start_char and ann.text.casefold() in engine.common:
                 kind = None if _sentence_start(text, start) else kind  # "Pas toen ..."
         if kind:
-            spans.append((start, end, kind, 4))
+            spans.append((start, end, kind, 4, "deduce", _DEDUCE_CONFIDENCE.get(kind, 0.95)))
     for m in _HEAD_FIRST.finditer(text):
         head = m.group("head")
         if head[0].isupper() and head.lower() not in ("wijk", "buurt", "stadsdeel"):
-            spans.append((m.start(), m.end(), "ORGANISATIE", 6))  # "Bakkerij De Korenschoof"
+            spans.append((m.start(), m.end(), "ORGANISATIE", 6, "pattern", 0.9))
         else:  # "de basisschool De Regenboog", "de wijk Groenoord"
             kind = "PLAATS" if head.lower() in ("wijk", "buurt", "stadsdeel") else "ORGANISATIE"
-            spans.append((m.start("name"), m.end("name"), kind, 2))
-    spans += [(m.start(), m.end(), "ORGANISATIE", 6) for m in _HEAD_LAST.finditer(text)]
-    spans += [(m.start(), m.end(), "TELEFOON", 6) for m in _INTL_PHONE.finditer(text)]
+            spans.append((m.start("name"), m.end("name"), kind, 2, "pattern", 0.85))
     spans += [
-        (m.start(), m.end(), "PLAATS", 2)
+        (m.start(), m.end(), "ORGANISATIE", 6, "pattern", 0.9) for m in _HEAD_LAST.finditer(text)
+    ]
+    spans += [
+        (m.start(), m.end(), "TELEFOON", 6, "pattern", 0.95) for m in _INTL_PHONE.finditer(text)
+    ]
+    spans += [
+        (m.start(), m.end(), "PLAATS", 2, "deduce", 0.6)
         for m in re.finditer(r"(?<!\w)\w+(?!\w)", text)
         if m.group() in engine.word_places and not _sentence_start(text, m.start())
     ]
+    spans += deid_rules.patterns(text)
+    spans += deid_rules.names_and_places(text, gazetteers.load(), _ROLES | engine.titles)
     return spans
 
 
@@ -225,7 +243,7 @@ def _resolve(spans: list[_Span]) -> list[_Span]:
     """Non-overlapping spans in text order: higher priority first, then the longer span."""
     starts: list[int] = []
     chosen: list[_Span] = []
-    for span in sorted(set(spans), key=lambda s: (-s[3], s[0] - s[1], s[0])):
+    for span in sorted(set(spans), key=lambda s: (-s[3], s[0] - s[1], -s[5], s[0])):
         i = bisect.bisect(starts, span[0])
         if (i == 0 or chosen[i - 1][1] <= span[0]) and (i == len(starts) or span[1] <= starts[i]):
             starts.insert(i, span[0])
@@ -237,37 +255,123 @@ def _norm(surface: str) -> str:
     """The mapping key: case and white space folded, a label's brackets dropped."""
     if surface.startswith("[") and surface.endswith("]"):
         surface = surface[1:-1]
-    return " ".join(surface.split()).casefold()
+    return gazetteers.fold(surface)  # "Ayşe Yılmaz" and "Ayse Yilmaz" are one person
 
 
 def _kind(placeholder: str) -> str:
     return m.group(1) if (m := _PLACEHOLDER.fullmatch(placeholder)) else "PERSOON"
 
 
+def _protected(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
+    """Where the public vocabulary (and the coder's "not a name" words) occurs in the text."""
+    return [(m.start(), m.end()) for t in terms if t.strip() for m in _phrase(t).finditer(text)]
+
+
+def _more_than(text: str, s: int, e: int, ps: int, pe: int) -> bool:
+    """Does span s:e hold a name beside the protected term ps:pe ("ROC Mondriaan": yes; "van
+    Jong Ondernemen": no)?"""
+    rest = (text[s:ps] + " " + text[pe:e]).split()
+    return any(w[:1].isupper() and w.casefold() not in deid_rules.PARTICLES for w in rest)
+
+
+def _unprotected(text: str, spans: list[_Span], protected: list[tuple[int, int]]) -> list[_Span]:
+    """Drop a span inside or partly over a protected term ("MBO & [PLAATS-1]"); a longer span
+    that holds the whole term stays ("ROC Mondriaan")."""
+    if not protected:
+        return spans
+    kept = []
+    for span in spans:
+        s, e = span[0], span[1]
+        clash = any(
+            s < pe and ps < e and not (s <= ps and pe <= e and _more_than(text, s, e, ps, pe))
+            for ps, pe in protected
+        )
+        if not clash or span[4] == "user" or span[2] in _CONTACT:
+            kept.append(span)
+    return kept
+
+
+def _name_parts(full: str) -> list[str]:
+    """The first name and the surname (with its particles) of a full name."""
+    words = full.split()
+    rest = words[1:]
+    while rest and rest[0].casefold() in deid_rules.PARTICLES and len(rest) > 1:
+        rest = rest[1:]
+    parts = [words[0], " ".join(words[1:]), rest[-1] if rest else ""]
+    if len(rest) > 1:
+        parts.append(" ".join(rest))
+    particles = deid_rules.PARTICLES
+    return [p for p in dict.fromkeys(parts) if len(p) > 1 and p.casefold() not in particles]
+
+
+def _replace_here(
+    match: re.Match[str], form: str, text: str, kind: str, common: frozenset[str]
+) -> bool:
+    """Is this occurrence of a known form the same identity? Lower case only when the form is
+    no everyday word ("noor" yes, "bakker" no); a capitalised everyday word not at a sentence
+    start ("Roos" yes, "Bij" no)."""
+    word = match.group()
+    dutch = deid_rules.dutchness(form) if " " not in form else 0.0
+    if word[0].isupper():
+        return dutch < 4.5 or not _sentence_start(text, match.start())
+    if kind not in ("PERSOON", "PLAATS", "ORGANISATIE"):
+        return True
+    if " " in form:
+        return True
+    return dutch < 3.8 and deid_rules.everyday(form) < 3.0 and form not in common and len(form) > 2
+
+
 def pseudonymise(
-    text: str, *, word_list: Sequence[str] = (), mapping: dict[str, str] | None = None
+    text: str,
+    *,
+    word_list: Sequence[str] = (),
+    mapping: dict[str, str] | None = None,
+    keep: Sequence[str] = (),
 ) -> tuple[str, list[Replacement], dict[str, str]]:
     """Return the text with placeholders, what was replaced, and the (extended) mapping.
 
     Look-up is case-insensitive; a surface form keeps the placeholder (and kind) it got first;
     a first name or surname alone shares the placeholder of the one full name it belongs to.
+    ``keep``: words the coder marked as no name; with the platform's public terms they are
+    never replaced (the word list wins over both).
     """
     if _ENGINE is None:
         warm_up()
     assert _ENGINE is not None
     new_mapping, common = dict(mapping or {}), _ENGINE.common
-    index = {_norm(k): v for k, v in new_mapping.items()}  # case-insensitive look-up
+    keep_keys = {_norm(k) for k in keep}
+    index = {_norm(k): v for k, v in new_mapping.items() if _norm(k) not in keep_keys}
     kinds = {key: _kind(v) for key, v in index.items()}
-    chosen = _resolve(_word_list(text, word_list) + _detect(_ENGINE, text))
-    for s, e, k, _ in sorted(chosen, key=lambda c: (-c[3], c[0])):
-        kinds.setdefault(_norm(text[s:e]), k)
+    confidence: dict[str, tuple[str, float]] = {key: ("same-as", 1.0) for key in index}
+    protected = _protected(text, [*gazetteers.load().public_terms, *keep])
+    chosen = _resolve(
+        _unprotected(text, _word_list(text, word_list) + _detect(_ENGINE, text), protected)
+    )
+    for s, e, k, _, ev, conf in sorted(chosen, key=lambda c: (-c[3], c[0])):
+        key = _norm(text[s:e])
+        kinds.setdefault(key, k)
+        if conf > confidence.get(key, ("", -1.0))[1]:
+            confidence[key] = (ev, conf)
+    for key, kind in list(kinds.items()):  # "Noor Haddou" found: "Noor", "Haddou" are her too
+        if kind == "PERSOON" and len(key.split()) > 1 and key not in keep_keys:
+            for part in _name_parts(key):
+                if part not in keep_keys and part not in kinds:
+                    kinds[part] = kind
+                    confidence[part] = ("same-as", confidence.get(key, ("", 0.9))[1])
     extra = [  # a form found once (here or in an earlier transcript) is replaced everywhere
-        (m.start(), m.end(), kind, 0)
+        (m.start(), m.end(), kind, 0, "same-as", confidence.get(form, ("", 0.9))[1])
         for form, kind in kinds.items()
         for m in _phrase(form).finditer(text)  # "bakker" stays when only "Bakker" is a name
-        if m.group()[0].isupper() or not (form in common or simplemma.is_known(form, "nl"))
+        if _replace_here(m, form, text, kind, common)
     ]
-    chosen = _resolve(chosen + extra)
+    extra += [  # a fused genitive: "Fatoes moeder"
+        (m.start(), m.end(), kind, 0, "same-as", confidence.get(form, ("", 0.9))[1])
+        for form, kind in kinds.items()
+        if kind == "PERSOON" and len(form) > 2 and " " not in form and form[-1] not in "sxz"
+        for m in _phrase(form + "s").finditer(text)
+        if m.group()[0].isupper() and deid_rules.dutchness(m.group()) == 0.0
+    ]
+    chosen = _resolve(_unprotected(text, chosen + extra, protected))
     counters: dict[str, int] = {}
     for m in filter(None, map(_PLACEHOLDER.fullmatch, index.values())):
         counters[m.group(1)] = max(counters.get(m.group(1), 0), int(m.group(2)))
@@ -283,7 +387,7 @@ def pseudonymise(
     out: list[str] = []
     replacements: list[Replacement] = []
     pos = 0
-    for start, end, kind, _ in chosen:
+    for start, end, kind, _, evidence, conf in chosen:
         surface, key = text[start:end], _norm(text[start:end])
         if key not in index and kind == "PERSOON":  # "Fatima", "Van der Berg" in one full name
             n = len(words := key.split())
@@ -295,7 +399,9 @@ def pseudonymise(
             seen.add(key)
             new_mapping[surface.removeprefix("[").removesuffix("]")] = ph
         out += [text[pos:start], ph]
-        replacements.append(Replacement(surface, ph, _kind(ph), start, end))
+        if evidence == "same-as" and key in confidence:
+            evidence, conf = "same-as", max(conf, confidence[key][1])
+        replacements.append(Replacement(surface, ph, _kind(ph), start, end, evidence, conf))
         pos = end
     out.append(text[pos:])
     return "".join(out), replacements, new_mapping

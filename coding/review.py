@@ -1,33 +1,29 @@
-"""The coder's decisions on suggested codes, kept in a small SQLite file per transcript.
+"""One coder's decisions on one transcript: a view over a project database (``coding.project``).
 
 A decision is "accepted" (the suggestion is right), "changed" (the coder chose other codes) or
-"rejected" (no code). The segment's text is stored beside the decision: a decision is only
-re-applied to a segment with the same id *and* the same text, so re-segmenting a transcript or
-opening it with names kept never attaches a decision to the wrong words.
+"rejected" (no code); it is stored as that coder's codings on the segment. The app keeps one
+small project per transcript file (``WATWERKT_HOME/projects/<hash>/review.sqlite``); a team
+project works the same way with a named coder.
+
+A decision is only re-applied to a segment with the same id *and* the same text, so
+re-segmenting a transcript or opening it with names kept never attaches a decision to the wrong
+words. A ``review.sqlite`` written before the project store (a ``decisions`` table) is moved into
+the project tables the first time its transcript is opened.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import CodingError
+from .models import CodedTranscript
+from .project import ProjectStore, StoredTranscript
 
 DECISIONS = ("accepted", "changed", "rejected")
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS decisions (
-    segment_id TEXT PRIMARY KEY,
-    decision   TEXT NOT NULL CHECK (decision IN ('accepted', 'changed', 'rejected')),
-    codes      TEXT NOT NULL,
-    text       TEXT NOT NULL DEFAULT '',
-    updated    TEXT NOT NULL
-)
-"""
+DEFAULT_CODER = "coder"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,29 +41,63 @@ class Decision:
 
 
 class ReviewStore:
-    """Decisions per segment id in ``path`` (created on first write)."""
+    """``coder``'s decisions per segment id of ``coded``, in the project database at ``path``
+    (or in an open ``ProjectStore``)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
+    def __init__(
+        self, path: Path | ProjectStore, coded: CodedTranscript, coder: str = DEFAULT_CODER
+    ) -> None:
+        self.project = path if isinstance(path, ProjectStore) else ProjectStore(Path(path))
+        self.path = self.project.path
+        self.coder = coder
+        self._transcript = self._register(coded)
+        self._keys = {s.key: s for s in self.project.segments(self._transcript.id)}
+        self._adopt_legacy()
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """One connection per call (the UI calls from several threads), committed and closed."""
-        with self._lock:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                con = sqlite3.connect(self.path, timeout=10)
-            except (OSError, sqlite3.Error) as exc:
-                raise CodingError(
-                    f"review store {self.path} cannot be opened ({exc}); check the folder"
-                ) from exc
-            try:
-                con.execute(_SCHEMA)
-                yield con
-                con.commit()
-            finally:
-                con.close()
+    def _register(self, coded: CodedTranscript) -> StoredTranscript:
+        """This transcript (by its text) in the project, added with its segments if new."""
+        text = coded.transcript.text
+        for t in self.project.transcripts():
+            if t.text == text:
+                return t
+        taken = {t.name for t in self.project.transcripts()}
+        name = coded.transcript.name
+        if name in taken:  # the same file opened with names kept (or pseudonymised again)
+            name = f"{name} ({hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]})"
+        renamed = type(coded.transcript)(
+            name, text, coded.transcript.turns, coded.transcript.pseudonymised
+        )
+        return self.project.add_transcript(renamed, [cs.segment for cs in coded.segments])
+
+    def _adopt_legacy(self) -> None:
+        """Move the rows of an old ``decisions`` table whose segment still matches."""
+        with self.project.transaction() as con:
+            if not con.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'decisions'"
+            ).fetchone():
+                return
+            rows = con.execute(
+                "SELECT segment_id, decision, codes, text, updated FROM decisions"
+            ).fetchall()
+            for key, decision, codes, text, updated in rows:
+                seg = self._keys.get(key)
+                if seg is None or (text and text != seg.text):
+                    continue
+                chosen = [c for c in codes.split("\t") if c]
+                if decision != "rejected" and not chosen:
+                    continue
+                con.execute(
+                    "DELETE FROM codings WHERE segment_id = ? AND coder = ?", (seg.id, self.coder)
+                )
+                for code in chosen or [""]:
+                    con.execute(
+                        "INSERT INTO codings (segment_id, coder, code, status, created) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (seg.id, self.coder, code, decision, updated),
+                    )
+                con.execute("DELETE FROM decisions WHERE segment_id = ?", (key,))
+            if not con.execute("SELECT 1 FROM decisions LIMIT 1").fetchone():
+                con.execute("DROP TABLE decisions")
 
     def set_decision(
         self, segment_id: str, decision: str, codes: Iterable[str] = (), text: str = ""
@@ -75,32 +105,36 @@ class ReviewStore:
         """Record (or replace) the decision on one segment."""
         if decision not in DECISIONS:
             raise CodingError(f"decision {decision!r} is not one of {', '.join(DECISIONS)}")
-        chosen = () if decision == "rejected" else tuple(dict.fromkeys(c for c in codes if c))
-        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        with self._connect() as con:
-            con.execute(
-                "INSERT OR REPLACE INTO decisions VALUES (?, ?, ?, ?, ?)",
-                (segment_id, decision, "\t".join(chosen), text, stamp),
-            )
-        return Decision(segment_id, decision, chosen, text, stamp)
+        seg = self._keys.get(segment_id)
+        if seg is None or (text and text != seg.text):
+            raise CodingError(f"segment {segment_id} is not in this transcript; open it again")
+        rows = self.project.set_coding(seg.id, self.coder, list(codes), decision)
+        kept = () if decision == "rejected" else tuple(r.code for r in rows)
+        return Decision(segment_id, decision, kept, seg.text, rows[0].created)
 
     def clear(self, segment_id: str) -> None:
         """Forget the decision on one segment (back to "open")."""
-        with self._connect() as con:
-            con.execute("DELETE FROM decisions WHERE segment_id = ?", (segment_id,))
+        seg = self._keys.get(segment_id)
+        if seg is not None:
+            self.project.clear_coding(seg.id, self.coder)
 
     def decisions(self) -> dict[str, Decision]:
-        """Every recorded decision by segment id."""
-        if not self.path.exists():
-            return {}
-        with self._connect() as con:
-            rows = con.execute(
-                "SELECT segment_id, decision, codes, text, updated FROM decisions"
-            ).fetchall()
-        return {
-            sid: Decision(sid, decision, tuple(c for c in codes.split("\t") if c), text, updated)
-            for sid, decision, codes, text, updated in rows
-        }
+        """Every decision by segment id: this transcript's, else the latest on a segment of the
+        same id in another version of it (``matching`` then checks the text)."""
+        segments = {s.id: s for s in self.project.segments()}
+        grouped: dict[int, list] = {}
+        for c in self.project.codings(self.coder):
+            grouped.setdefault(c.segment_id, []).append(c)
+        found: dict[str, tuple[bool, str, Decision]] = {}
+        for sid, rows in grouped.items():
+            seg = segments[sid]
+            status = rows[0].status
+            codes = () if status == "rejected" else tuple(r.code for r in rows if r.code)
+            d = Decision(seg.key, status, codes, seg.text, max(r.created for r in rows))
+            rank = (seg.transcript_id == self._transcript.id, d.updated, d)
+            if seg.key not in found or rank[:2] > found[seg.key][:2]:
+                found[seg.key] = rank
+        return {key: d for key, (_, _, d) in found.items()}
 
     def matching(self, texts: Mapping[str, str]) -> dict[str, Decision]:
         """The decisions whose segment still has the stored text (``texts``: id -> text)."""

@@ -328,20 +328,63 @@ def test_undo_returns_a_segment_to_open(session):
     )
 
 
+def _coded(text: str, pieces: list[str]):
+    from coding.models import CodedSegment, CodedTranscript, Segment, Transcript
+
+    segs = []
+    for i, piece in enumerate(pieces, start=1):
+        start = text.index(piece)
+        segs.append(
+            CodedSegment(Segment(f"seg-{i:04d}", "R", start, start + len(piece), piece, 0), None)
+        )
+    return CodedTranscript(Transcript("t.txt", text, ()), tuple(segs), "test")
+
+
 def test_review_store_keeps_decisions_and_checks_the_text(tmp_path: Path):
-    store = ReviewStore(tmp_path / "p" / "review.sqlite")
+    coded = _coded("R: Zij belde elke week. Ja.\n", ["Zij belde elke week.", "Ja."])
+    store = ReviewStore(tmp_path / "p" / "review.sqlite", coded)
     assert store.decisions() == {}
     store.set_decision(
         "seg-0001", "accepted", ["M", "T-coaching", "M"], text="Zij belde elke week."
     )
     store.set_decision("seg-0002", "rejected", ["C"], text="Ja.")
-    again = ReviewStore(tmp_path / "p" / "review.sqlite")
+    again = ReviewStore(tmp_path / "p" / "review.sqlite", coded)
     assert again.decisions()["seg-0001"].codes == ("M", "T-coaching")
     assert again.decisions()["seg-0002"].codes == ()
     assert again.accepted() == {"seg-0001": ["M", "T-coaching"]}
     assert again.matching({"seg-0001": "Een andere zin."}) == {}
     with pytest.raises(Exception, match="decision"):
         again.set_decision("seg-0003", "misschien")
+    # the same file opened with other text (names kept): unchanged segments keep their decision
+    other = _coded("R: Zij belde elke week. Nee.\n", ["Zij belde elke week.", "Nee."])
+    texts = {"seg-0001": "Zij belde elke week.", "seg-0002": "Nee."}
+    assert set(ReviewStore(tmp_path / "p" / "review.sqlite", other).matching(texts)) == {"seg-0001"}
+
+
+def test_review_store_adopts_the_decisions_of_an_old_review_file(tmp_path: Path):
+    import sqlite3
+
+    path = tmp_path / "p" / "review.sqlite"
+    path.parent.mkdir()
+    con = sqlite3.connect(path)
+    con.execute(
+        "CREATE TABLE decisions (segment_id TEXT PRIMARY KEY, decision TEXT NOT NULL, "
+        "codes TEXT NOT NULL, text TEXT NOT NULL DEFAULT '', updated TEXT NOT NULL)"
+    )
+    con.execute(
+        "INSERT INTO decisions VALUES ('seg-0001', 'changed', 'O\tT-x', "
+        "'Zij belde elke week.', '2025-01-02T03:04:05Z')"
+    )
+    con.execute(
+        "INSERT INTO decisions VALUES ('seg-0002', 'accepted', 'C', 'Iets anders.', "
+        "'2025-01-02T03:04:05Z')"
+    )
+    con.commit()
+    con.close()
+    coded = _coded("R: Zij belde elke week. Ja.\n", ["Zij belde elke week.", "Ja."])
+    store = ReviewStore(path, coded)
+    assert store.accepted() == {"seg-0001": ["O", "T-x"]}
+    assert store.project.codings()[0].created == "2025-01-02T03:04:05Z"
 
 
 # -- corpus and "over het platform" --------------------------------------------------------

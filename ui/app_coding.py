@@ -44,7 +44,7 @@ class CodingSession:
 
     @property
     def store(self) -> ReviewStore:
-        return ReviewStore(self.project / "review.sqlite")
+        return ReviewStore(self.project / "review.sqlite", self.coded)
 
     def texts(self) -> dict[str, str]:
         return {cs.segment.id: cs.segment.text for cs in self.coded.segments}

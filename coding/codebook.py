@@ -8,6 +8,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ingest.errors import yaml_problem
+
 from .errors import CodingError
 
 DEFAULT_CODEBOOK = Path(__file__).resolve().parent / "data" / "codebook.yaml"
@@ -95,7 +97,9 @@ def load_codebook(path: Path | None = None) -> Codebook:
             f"codebook {path} cannot be read ({exc.strerror}); check the path"
         ) from exc
     except yaml.YAMLError as exc:
-        raise CodingError(f"codebook {path} is not valid YAML ({exc}); fix the file") from exc
+        raise CodingError(
+            f"codebook {path} is not valid YAML ({yaml_problem(exc)}); fix the file"
+        ) from exc
     try:
         return Codebook.model_validate(data)
     except ValidationError as exc:

@@ -309,7 +309,7 @@ def _load_xml(path: Path) -> tuple[Any, str]:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        raise CodingError(f"{not_refi} (not XML: {exc})") from exc
+        raise CodingError(f"{not_refi} (not XML: line {exc.lineno})") from exc
     qname = etree.QName(root)
     refi = (qname.namespace or "").startswith("urn:QDA-XML:")
     if not refi or qname.localname not in ("Project", "CodeBook"):

@@ -32,15 +32,22 @@ INTERVIEWER_LABELS = frozenset(
     }
 )
 _TIME = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
+# A bracketed stamp may be malformed ("[0:1:5]"); it is still a stamp, never a speaker "[Naam]".
+_LOOSE_TIME = r"\[\d{1,3}(?:[:.,;]\d{1,4}){1,3}\]"
 _LABEL_RE = re.compile(
-    rf"^(?P<ts>\[?{_TIME}\]?\s+)?"
-    r"(?:\[(?P<bracket>[^\]\n]{1,40})\]:?|(?P<name>(?:\[[A-Z]+-\d+\]|[A-ZÀ-Ý][\w'.-]*)"
+    rf"^(?P<ts>(?:{_LOOSE_TIME}|\[?{_TIME}\]?)\s+)?"
+    r"(?:\[(?P<bracket>[^\W\d_][^\]\n]{0,39})\]:?|(?P<name>(?:\[[A-Z]+-\d+\]|[A-ZÀ-Ý][\w'.-]*)"
     r"(?:\s+(?:[A-ZÀ-Ý\[][\w'.\]-]*|van|de|der|den|el|al|ten|ter)){0,3}|[A-Z]):)"
     r"[ \t]*",
 )
 _CUE_TIME = re.compile(rf"^\s*({_TIME})\s*-->\s*({_TIME})")
+# A cue timing row, well-formed or not ("00:00:01,000 -> 00:00:04", "0:1:2 --> x"): never text.
+_TIMING_ROW = re.compile(r"-->|^\s*\d{1,3}[:.,]\d{1,3}[\d:.,]*\s*(?:-+>?|–|to)\s*\d")
 _VOICE = re.compile(r"^<v(?:\.[^ >]*)?\s+([^>]+)>(.*?)(?:</v>)?$")
-MAX_BYTES = 20 * 1024 * 1024
+# Bounds: a transcript of an hour is about 60 kB; these allow a few days of interviews, and keep
+# every spaCy call below its max_length (1,000,000 characters) even after pseudonymisation.
+MAX_BYTES = 10 * 1024 * 1024  # the file (a .docx may hold images)
+MAX_CHARS = 500_000  # its text: about 75,000 words
 
 Pseudonymiser = Callable[[str], str]
 
@@ -67,22 +74,29 @@ def read_transcript_text(path: Path) -> str:
     if size == 0:
         raise CodingError(f"{path}: empty file; export the transcript again")
     if size > MAX_BYTES:
-        raise CodingError(f"{path}: larger than {MAX_BYTES // (1024 * 1024)} MB; split it")
-    if suffix == ".docx":
-        from ingest.errors import IngestError
-        from ingest.readers import read_docx
+        raise CodingError(
+            f"{path}: transcript is {size / (1024 * 1024):.1f} MB (limit "
+            f"{MAX_BYTES // (1024 * 1024)} MB); split it into interviews"
+        )
+    from ingest.errors import IngestError
+    from ingest.readers import decode_text, read_docx
 
-        try:
-            return read_docx(path).pages[0]
-        except IngestError as exc:
-            raise CodingError(f"{path}: {exc.reason}") from exc
-    data = path.read_bytes()
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
+        text = (
+            read_docx(path).pages[0] if suffix == ".docx" else decode_text(path.read_bytes(), path)
+        )
+    except IngestError as exc:
+        raise CodingError(f"{path}: {exc.reason}") from exc
+    if len(text) > MAX_CHARS:
+        raise CodingError(
+            f"{path}: transcript holds {len(text):,} characters (limit {MAX_CHARS:,}, about "
+            "75,000 words); split it into interviews"
+        )
     if suffix in (".vtt", ".srt"):
-        return _captions_to_text(text)
+        try:
+            return _captions_to_text(text)
+        except CodingError as exc:
+            raise CodingError(f"{path}: {exc}") from exc
     return text
 
 
@@ -90,12 +104,19 @@ def _captions_to_text(text: str) -> str:
     """WebVTT/SRT cues as "[hh:mm:ss] Spreker: tekst" lines; consecutive cues of a speaker merge."""
     lines: list[tuple[str, str | None, str]] = []  # (timestamp, speaker, text)
     for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
+        cue = False  # rows before a cue's timing (cue numbers, ids, NOTE, WEBVTT) are not text
+        stamp: str | None = None
         rows = [r for r in block.split("\n") if r.strip()]
-        times = next((i for i, r in enumerate(rows) if _CUE_TIME.match(r)), None)
-        if times is None:
-            continue
-        stamp = _CUE_TIME.match(rows[times]).group(1).replace(",", ".")  # type: ignore[union-attr]
-        for row in rows[times + 1 :]:
+        for i, row in enumerate(rows):
+            if row.strip().isdigit() and i + 1 < len(rows) and _TIMING_ROW.search(rows[i + 1]):
+                continue  # an SRT cue number, even without the blank line before it
+            if _TIMING_ROW.search(row):
+                timing = _CUE_TIME.match(row)
+                stamp = timing.group(1).replace(",", ".") if timing else None  # malformed: none
+                cue = True
+                continue
+            if not cue:
+                continue
             row = re.sub(r"</?(?:c|i|b|u)(?:\.[^>]*)?>", "", row).strip()
             voice = _VOICE.match(row)
             speaker, said = (
@@ -107,12 +128,12 @@ def _captions_to_text(text: str) -> str:
                 ts, sp, prev = lines[-1]
                 lines[-1] = (ts, sp, f"{prev} {said}".strip())
             else:
-                lines.append((stamp, speaker, said))
+                lines.append((stamp or "", speaker, said))
     if not lines:
         raise CodingError("no caption cues found (expected 00:00:01.000 --> 00:00:04.000 lines)")
+    stamped = [(f"[{ts}] " if ts else "", sp, said) for ts, sp, said in lines]
     return (
-        "\n".join(f"[{ts}] {sp}: {said}" if sp else f"[{ts}] {said}" for ts, sp, said in lines)
-        + "\n"
+        "\n".join(f"{ts}{sp}: {said}" if sp else f"{ts}{said}" for ts, sp, said in stamped) + "\n"
     )
 
 

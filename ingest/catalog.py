@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import IngestError
+from .errors import IngestError, yaml_problem
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,80}$")
 
@@ -75,7 +75,9 @@ def load_catalog(path: Path) -> Catalog:
     except OSError as exc:
         raise IngestError(str(path), f"catalog cannot be read ({exc.strerror})") from exc
     except yaml.YAMLError as exc:
-        raise IngestError(str(path), f"catalog is not valid YAML ({exc}); fix the file") from exc
+        raise IngestError(
+            str(path), f"catalog is not valid YAML ({yaml_problem(exc)}); fix the file"
+        ) from exc
     try:
         return Catalog.model_validate(data)
     except ValidationError as exc:

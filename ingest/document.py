@@ -11,6 +11,7 @@ from .errors import IngestError
 from .models import Document
 from .readers import read_file
 from .structure import build_blocks, render
+from .transcript_check import transcript_evidence
 
 
 def file_hash(path: Path) -> str:
@@ -44,7 +45,17 @@ def load_document(
     """Read, clean and structure one file."""
     path = Path(path)
     raw = read_file(path)
-    text, page_starts, blocks, sections = clean_pages(raw.pages)
+    evidence = transcript_evidence("\n".join(raw.pages))
+    if evidence:
+        raise IngestError(
+            str(path),
+            f"looks like an interview transcript, not a report ({evidence}); nothing indexed: "
+            f"code it with `watwerkt code {path.name}`, which pseudonymises names first",
+        )
+    try:
+        text, page_starts, blocks, sections = clean_pages(raw.pages)
+    except RecursionError as exc:
+        raise IngestError(str(path), "text too deeply structured to clean; split it") from exc
     if len(text.split()) < 5:
         raise IngestError(str(path), "almost no text after clean-up; check that it is a report")
     return Document(

@@ -97,14 +97,38 @@ def sentence_spans(text: str, start: int = 0) -> list[tuple[int, int]]:
 
     Leading and trailing whitespace is kept out of each span.
     """
-    doc = get_nlp()(text)
+    nlp = get_nlp()
     spans = []
-    for sent in doc.sents:
-        s, e = sent.start_char, sent.end_char
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            spans.append((start + s, start + e))
+    for offset, piece in _windows(text, min(WINDOW_CHARS, nlp.max_length)):
+        for sent in nlp(piece).sents:
+            s, e = offset + sent.start_char, offset + sent.end_char
+            while s < e and text[s].isspace():
+                s += 1
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            if e > s:
+                spans.append((start + s, start + e))
     return spans
+
+
+WINDOW_CHARS = 100_000  # spaCy refuses texts over nlp.max_length; a longer text goes in pieces
+
+
+def _windows(text: str, size: int) -> list[tuple[int, str]]:
+    """``text`` in pieces of at most ``size`` characters, cut after a sentence end or space.
+
+    A sentence longer than a piece (a 5 MB line without punctuation) is cut at a space, or
+    hard at ``size`` when it has none; every character lands in exactly one piece.
+    """
+    pieces: list[tuple[int, str]] = []
+    pos = 0
+    while len(text) - pos > size:
+        window = text[pos : pos + size]
+        cut = max(window.rfind(". "), window.rfind("? "), window.rfind("! "), window.rfind("\n"))
+        if cut < size // 2:
+            cut = window.rfind(" ")
+        cut = cut + 1 if cut > 0 else size
+        pieces.append((pos, window[:cut]))
+        pos += cut
+    pieces.append((pos, text[pos:]))
+    return pieces

@@ -1,11 +1,14 @@
 """Read report files into raw page texts: PDF (pypdf), .txt/.md, .docx.
 
-Every failure is an :class:`IngestError` whose reason says what is wrong and what to do.
+Every failure is an :class:`IngestError` whose reason says what is wrong and what to do. Reasons
+never quote the file's content (a name in a transcript, an escape sequence): they describe it.
+Sizes are bounded before anything is read in full, so a hostile file cannot take the machine.
 """
 
 from __future__ import annotations
 
 import logging
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,11 +16,23 @@ from pathlib import Path
 from .errors import IngestError
 
 SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".docx")
+# Caption files are transcripts by definition: refused with a pointer to `watwerkt code`.
+TRANSCRIPT_SUFFIXES = (".vtt", ".srt")
 
-# A .docx is a zip; refuse archives that would expand beyond these bounds (zip bombs).
-MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
-MAX_DOCX_RATIO = 200
+MB = 1024 * 1024
+MAX_PDF_BYTES = 100 * MB
 MAX_PDF_PAGES = 2000
+MAX_TEXT_BYTES = 2 * MB  # a .txt/.md report (about 300,000 words, 800 pages)
+MAX_REPORT_CHARS = 2_000_000  # the text read from any report, whatever its format
+# A .docx is a zip; refuse archives that would expand beyond these bounds (zip bombs). The XML
+# parts are what python-docx parses into memory, so they get their own, tighter bound.
+MAX_DOCX_BYTES = 100 * MB
+MAX_DOCX_XML = 25 * MB
+MAX_DOCX_UNCOMPRESSED = 200 * MB
+MAX_DOCX_RATIO = 200
+# Share of control characters (other than tab, line and page breaks) above which a "text" file
+# is binary data under a text name.
+MAX_CONTROL_SHARE = 0.05
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +47,15 @@ class RawDocument:
 
 
 def read_file(path: Path) -> RawDocument:
-    """Read one report file, choosing the reader by suffix."""
+    """Read one report file, choosing the reader by suffix; any failure is an IngestError."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if suffix in TRANSCRIPT_SUFFIXES:
+        raise IngestError(
+            str(path),
+            f"a {suffix} caption file is an interview transcript, not a report; "
+            f"code it with `watwerkt code {path.name}` (names are pseudonymised first)",
+        )
     if suffix not in SUPPORTED_SUFFIXES:
         raise IngestError(
             str(path),
@@ -47,38 +68,83 @@ def read_file(path: Path) -> RawDocument:
         raise IngestError(str(path), f"cannot be read ({exc.strerror}); check the path") from exc
     if size == 0:
         raise IngestError(str(path), "empty file (0 bytes); export or download the report again")
-    if suffix == ".pdf":
-        return read_pdf(path)
-    if suffix == ".docx":
-        return read_docx(path)
-    return read_text(path)
+    limit = {".pdf": MAX_PDF_BYTES, ".docx": MAX_DOCX_BYTES}.get(suffix, MAX_TEXT_BYTES)
+    if size > limit:
+        raise IngestError(
+            str(path),
+            f"file is {_mb(size)} (limit {_mb(limit)} for a {suffix} report); "
+            "split it into smaller files",
+        )
+    try:
+        if suffix == ".pdf":
+            raw = read_pdf(path)
+        elif suffix == ".docx":
+            raw = read_docx(path)
+        else:
+            raw = read_text(path)
+    except IngestError:
+        raise
+    except MemoryError as exc:
+        raise IngestError(str(path), "ran out of memory reading it; split the file") from exc
+    except Exception as exc:  # a reader library failing in a way we did not foresee
+        raise IngestError(
+            str(path), f"could not be read ({type(exc).__name__}); export or save it again"
+        ) from exc
+    chars = sum(len(p) for p in raw.pages)
+    if chars > MAX_REPORT_CHARS:
+        raise IngestError(
+            str(path),
+            f"holds {chars:,} characters of text (limit {MAX_REPORT_CHARS:,}); "
+            "split it into smaller reports",
+        )
+    return raw
+
+
+def decode_text(data: bytes, path: Path | str) -> str:
+    """Bytes of a text file as text: UTF-8 (or Windows-1252); binary data is refused."""
+    if b"\x00" in data:
+        raise IngestError(
+            str(path), "binary data in a text file (NUL bytes); save it as UTF-8 text"
+        )
+    try:
+        text, utf8 = data.decode("utf-8-sig"), True
+    except UnicodeDecodeError:
+        text, utf8 = data.decode("cp1252", errors="replace"), False
+    controls = sum(1 for ch in text if _is_binary_char(ch))
+    if text and controls / len(text) > MAX_CONTROL_SHARE:
+        raise IngestError(
+            str(path),
+            f"binary data, not text ({controls / len(text):.0%} control characters); "
+            "save it as UTF-8 text or give the file its real type",
+        )
+    if not utf8:
+        log.warning("%s: not UTF-8, read as Windows-1252", path)
+    return text
+
+
+def _is_binary_char(ch: str) -> bool:
+    if ch in "\t\n\r\f":
+        return False
+    return ch == "\ufffd" or unicodedata.category(ch) == "Cc"
 
 
 def read_text(path: Path) -> RawDocument:
     """Read a .txt/.md file; a form feed (\\f) separates pages when present."""
-    data = path.read_bytes()
-    if b"\x00" in data[:4096]:
-        raise IngestError(str(path), "binary data in a text file; save it as UTF-8 text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
-        log.warning("%s: not UTF-8, read as Windows-1252", path)
+    text = decode_text(path.read_bytes(), path)
     return RawDocument(path=path, pages=tuple(text.split("\f")))
 
 
 def read_pdf(path: Path) -> RawDocument:
     """Read a PDF page by page with pypdf."""
     import pypdf
-    from pypdf.errors import FileNotDecryptedError, PdfReadError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
     with path.open("rb") as fh:
         head = fh.read(1024)
     if b"%PDF-" not in head:
-        start = head[:8].decode("latin-1", errors="replace").strip()
         raise IngestError(
             str(path),
-            f"not a PDF (the file starts with {start!r}); "
+            f"not a PDF (no %PDF- header; it looks like {describe_bytes(head)}); "
             "rename it to its real type or export it as PDF",
         )
     try:
@@ -86,6 +152,8 @@ def read_pdf(path: Path) -> RawDocument:
         if reader.is_encrypted:
             try:
                 ok = reader.decrypt("")
+            except DependencyError as exc:
+                raise _needs_crypto(path) from exc
             except Exception as exc:  # unsupported crypto or a real password
                 raise _encrypted(path) from exc
             if not ok:
@@ -93,6 +161,8 @@ def read_pdf(path: Path) -> RawDocument:
         n_pages = len(reader.pages)
     except IngestError:
         raise
+    except DependencyError as exc:
+        raise _needs_crypto(path) from exc
     except FileNotDecryptedError as exc:
         raise _encrypted(path) from exc
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
@@ -109,6 +179,8 @@ def read_pdf(path: Path) -> RawDocument:
     for number, page in enumerate(reader.pages, start=1):
         try:
             text = page.extract_text() or ""
+        except DependencyError as exc:  # an AES-encrypted PDF without the cryptography package
+            raise _needs_crypto(path) from exc
         except Exception as exc:  # pypdf raises many kinds on broken content streams
             log.warning("%s, page %d: text could not be extracted (%s)", path, number, _short(exc))
             text = ""
@@ -130,16 +202,18 @@ def read_docx(path: Path) -> RawDocument:
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
-            total = sum(i.file_size for i in infos)
-            packed = max(1, sum(i.compress_size for i in infos))
-            names = {i.filename for i in infos}
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise IngestError(str(path), f"damaged .docx ({_short(exc)}); save it again") from exc
-    if total > MAX_DOCX_UNCOMPRESSED or total / packed > MAX_DOCX_RATIO:
+    total = sum(i.file_size for i in infos)
+    packed = max(1, sum(i.compress_size for i in infos))
+    xml = sum(i.file_size for i in infos if i.filename.lower().endswith((".xml", ".rels")))
+    names = {i.filename for i in infos}
+    if xml > MAX_DOCX_XML or total > MAX_DOCX_UNCOMPRESSED or total / packed > MAX_DOCX_RATIO:
         raise IngestError(
             str(path),
-            f"refused: expands to {total // (1024 * 1024)} MB from {packed // 1024} kB "
-            "(zip bomb?); open it in Word and save a normal copy",
+            f"refused: expands to {_mb(total)} ({_mb(xml)} of XML; limits {_mb(MAX_DOCX_XML)} "
+            f"of XML, {_mb(MAX_DOCX_UNCOMPRESSED)} in all) from {_mb(packed)} (zip bomb?); "
+            "open it in Word and save a normal copy",
         )
     if "word/document.xml" not in names:
         raise IngestError(str(path), "not a Word document (no word/document.xml); save as .docx")
@@ -156,6 +230,36 @@ def read_docx(path: Path) -> RawDocument:
     return RawDocument(path=path, pages=(text,))
 
 
+def describe_bytes(head: bytes) -> str:
+    """What the first bytes of a file look like, in words (never the bytes themselves)."""
+    start = head.lstrip()[:16].lower()
+    if head.startswith(b"PK\x03\x04"):
+        return "a zip archive (a .docx?)"
+    if start.startswith((b"<!doctype html", b"<html")):
+        return "a web page (HTML)"
+    if start.startswith(b"<"):
+        return "XML or HTML"
+    if start.startswith((b"{", b"[")):
+        return "JSON data"
+    if b"\x00" in head or any(b < 9 or 13 < b < 32 for b in head[:256]):
+        return "binary data"
+    return "plain text"
+
+
+def _mb(n: int) -> str:
+    if n < MB:
+        return f"{max(1, n // 1024)} kB"
+    return f"{n / MB:.1f} MB" if n < 10 * MB else f"{n // MB} MB"
+
+
+def _needs_crypto(path: Path) -> IngestError:
+    return IngestError(
+        str(path),
+        "AES-encrypted PDF and the cryptography package is missing; "
+        "run pip install cryptography, or remove the encryption (qpdf --decrypt in.pdf out.pdf)",
+    )
+
+
 def _encrypted(path: Path) -> IngestError:
     return IngestError(
         str(path),
@@ -164,5 +268,5 @@ def _encrypted(path: Path) -> IngestError:
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:120]
+    """The kind of a library error. Its message may quote bytes of the file, so it is left out."""
+    return type(exc).__name__

@@ -7,6 +7,7 @@ and logs go to stderr. Errors become one line on stderr and exit code 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ from rag.errors import RagError
 
 from . import cli_project
 from .settings import get_settings
+from .term import TerminalWriter, for_json, for_terminal
 
 log = logging.getLogger("watwerkt")
 
@@ -49,9 +51,11 @@ class CliError(Exception):
 
 def _emit(args: argparse.Namespace, data: dict[str, Any], human: Callable[[], None]) -> None:
     if args.json:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
-    else:
-        human()
+        sys.stdout.write(for_json(json.dumps(data, ensure_ascii=False)) + "\n")
+    else:  # document text may hold escape sequences and bidi overrides: shown escaped
+        out, err = TerminalWriter(sys.stdout), TerminalWriter(sys.stderr)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            human()
 
 
 def _app(args: argparse.Namespace):
@@ -63,8 +67,15 @@ def _app(args: argparse.Namespace):
 
 # -- commands --------------------------------------------------------------------------------
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.catalog import ID_RE
+
     from .wiring import Overrides
 
+    if args.report_id is not None and not ID_RE.match(args.report_id):
+        raise CliError(
+            f"--report-id {args.report_id!r}: use lower-case letters, digits and hyphens, "
+            "starting with a letter or digit (e.g. buers-witvliet-2019)"
+        )
     app = _app(args)
     paths = [Path(p) for p in args.paths] or None
     overrides = Overrides(args.report_id, args.title, args.year, tuple(args.authors or ()))
@@ -632,6 +643,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: BaseException) -> str:
+    """An exception as one line: a pydantic error as "field: message", else its first line."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            first = errors()[0]
+            return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+        except (TypeError, KeyError, IndexError):
+            pass
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -647,7 +671,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except (CliError, IngestError, RagError, CodingError) as exc:
-        print(f"watwerkt: error: {exc}", file=sys.stderr)
+        print(f"watwerkt: error: {for_terminal(_one_line(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("watwerkt: interrupted", file=sys.stderr)
@@ -656,7 +680,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "verbose", False):
             raise
         print(
-            f"watwerkt: error: {type(exc).__name__}: {exc} (run with -v for details)",
+            f"watwerkt: error: {type(exc).__name__}: {for_terminal(_one_line(exc))} "
+            "(run with -v for details)",
             file=sys.stderr,
         )
         return 1

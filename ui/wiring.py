@@ -10,6 +10,7 @@ from pathlib import Path
 from ingest.catalog import Catalog, ReportEntry, load_catalog, save_catalog
 from ingest.chunk import ChunkSettings
 from ingest.document import slug
+from ingest.files import find_files
 from rag.embed import make_embedder
 from rag.index import Index
 from rag.models import IngestOutcome, ReportMeta
@@ -114,9 +115,16 @@ class App:
         overrides: Overrides | None = None,
         force: bool = False,
     ) -> list[IngestOutcome]:
-        paths = paths or [self.settings.corpus_dir]
+        found = find_files(paths or [self.settings.corpus_dir])  # links out of a folder refused
         resolver = make_resolver(self.settings, self.catalog(), overrides)
-        return self.index.ingest(paths, resolver, force=force)
+        read = [f.path for f in found if not f.refused]
+        done = iter(self.index.ingest(read, resolver, force=force))
+        return [
+            IngestOutcome(str(f.path), None, "failed", reason=f.refused)
+            if f.refused
+            else next(done)
+            for f in found
+        ] + list(done)
 
     def ask(
         self,

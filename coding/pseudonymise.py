@@ -318,7 +318,8 @@ def _replace_here(
         return True
     if " " in form:
         return True
-    return dutch < 3.8 and deid_rules.everyday(form) < 3.0 and form not in common and len(form) > 2
+    compound = dutch == 0.0 and deid_rules.everyday(form) >= 3.0  # "talentontwikkeling"
+    return dutch < 3.8 and not compound and form not in common and len(form) > 2
 
 
 def pseudonymise(

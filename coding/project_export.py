@@ -10,7 +10,11 @@ Beyond a single transcript's export:
 * one ``PlainTextSelection`` per coded segment carrying one ``Coding`` per coder and code
   (spec 1.5 §3.12), each with its coder as ``creatingUser`` and its real date;
 * rejected codings are not written (a QDA tool has no place for "not this code");
-* memos on a transcript become ``NoteRef``s of its source, the rest project notes.
+* memos on a transcript become ``NoteRef``s of its source, the rest project notes;
+* a CMO configuration becomes a ``Note`` (its statement, verdict, segments and report passages),
+  referenced by the selections of its segments (``NoteRef``), one ``Link`` from the note to each
+  segment's selection named by the segment's role (C, I, M, O), and a ``Set`` "CMO: <name>"
+  whose members are the note and the transcripts that support it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from .configurations import configurations
 from .errors import CodingError
 from .project import ProjectStore, assistant_coder
 from .refi import (
@@ -91,6 +96,14 @@ def write_project_qdpx(store: ProjectStore, path: Path, *, include_assistant: bo
         segments_by_transcript[seg.transcript_id].append(seg)
     memos = store.memos()
     notes: list[tuple[str, Any]] = []
+    configs = configurations(store)
+    config_guid = {cfg.id: _guid(f"{project_key}:configuration:{cfg.id}") for cfg in configs}
+    in_config: dict[int, list[int]] = defaultdict(list)  # segment id -> configuration ids
+    for cfg in configs:
+        for m in cfg.members:
+            in_config[m.segment_id].append(cfg.id)
+    selection_of: dict[int, str] = {}  # segment id -> selection guid
+    source_of: dict[str, str] = {}  # transcript name -> source guid
     for t in store.transcripts():
         raw = t.text.encode("utf-8")
         guid = _guid(f"{project_key}:source:{t.name}:{hashlib.sha256(raw).hexdigest()}")
@@ -98,13 +111,14 @@ def write_project_qdpx(store: ProjectStore, path: Path, *, include_assistant: bo
         dated = {"creatingUser": owner, "creationDateTime": _stamp(t.added)}
         source = _sub(sources, ns, "TextSource", guid=guid, name=t.name, **dated)
         source.set("plainTextPath", f"internal://{guid}.txt")
+        source_of[t.name] = guid
         attrs = [f"{k}: {v}" for k, v in (("alliantie", t.alliance), ("rol", t.role)) if v]
         attrs += [f"datum: {t.date}"] if t.date else []
         if attrs:
             _sub(source, ns, "Description", "; ".join(attrs))
         for seg in segments_by_transcript[t.id]:
             rows = sorted(codings.get(seg.id, []), key=lambda r: (r[2], r[0], r[1]))
-            if not rows:
+            if not rows and seg.id not in in_config:
                 continue
             if t.text[seg.start : seg.end] != seg.text:
                 raise CodingError(f"{t.name} {seg.key}: stored offsets do not match the text")
@@ -112,8 +126,9 @@ def write_project_qdpx(store: ProjectStore, path: Path, *, include_assistant: bo
             el = _sub(source, ns, "PlainTextSelection", guid=sel_guid, name=_short(seg.text))
             el.set("startPosition", str(seg.start))
             el.set("endPosition", str(seg.end))
-            el.set("creatingUser", users[rows[0][0]])
-            el.set("creationDateTime", _stamp(rows[0][2]))
+            el.set("creatingUser", users[rows[0][0]] if rows else owner)
+            el.set("creationDateTime", _stamp(rows[0][2] if rows else t.added))
+            selection_of[seg.id] = sel_guid
             if seg.id in scores:
                 _sub(el, ns, "Description", scores[seg.id])
             for coder, code, when in rows:
@@ -126,14 +141,21 @@ def write_project_qdpx(store: ProjectStore, path: Path, *, include_assistant: bo
                     creationDateTime=_stamp(when),
                 )
                 _sub(coding, ns, "CodeRef", targetGUID=_guid(f"code:{code}"))
+            for cid in dict.fromkeys(in_config.get(seg.id, [])):
+                _sub(el, ns, "NoteRef", targetGUID=config_guid[cid])
         for memo in memos:
             if memo.transcript_id == t.id:
                 notes.append((guid, memo))
     for memo in memos:
         if memo.transcript_id is None:
             notes.append(("", memo))
-    if notes:
+    if notes or configs:
         notes_el = _sub(root, ns, "Notes")
+        for cfg in configs:
+            note = _sub(notes_el, ns, "Note", guid=config_guid[cfg.id], name=f"CMO: {cfg.name}")
+            note.set("creatingUser", users.get(cfg.coder, owner))
+            note.set("creationDateTime", _stamp(cfg.updated))
+            _sub(note, ns, "PlainTextContent", cfg.note_text())
         refs: dict[str, list[str]] = defaultdict(list)
         for target, memo in notes:
             note_guid = _guid(f"{project_key}:memo:{memo.id}")
@@ -145,6 +167,35 @@ def write_project_qdpx(store: ProjectStore, path: Path, *, include_assistant: bo
         for source in sources:
             for note_guid in refs.get(source.get("guid"), []):
                 _sub(source, ns, "NoteRef", targetGUID=note_guid)
+    links = [(cfg, m) for cfg in configs for m in cfg.members]
+    if links:
+        links_el = _sub(root, ns, "Links")
+        for cfg, m in links:
+            _sub(
+                links_el,
+                ns,
+                "Link",
+                guid=_guid(f"{config_guid[cfg.id]}:link:{m.segment_id}:{m.role}"),
+                name=m.role,
+                direction="OneWay",
+                originGUID=config_guid[cfg.id],
+                targetGUID=selection_of[m.segment_id],
+            )
+    if configs:
+        sets_el = _sub(root, ns, "Sets")
+        for cfg in configs:
+            cset = _sub(
+                sets_el,
+                ns,
+                "Set",
+                guid=_guid(f"{config_guid[cfg.id]}:set"),
+                name=f"CMO: {cfg.name}",
+            )
+            verdict = f" ({cfg.verdict})" if cfg.verdict else ""
+            _sub(cset, ns, "Description", f"{cfg.statement}{verdict}")
+            for name in cfg.transcripts:
+                _sub(cset, ns, "MemberSource", targetGUID=source_of[name])
+            _sub(cset, ns, "MemberNote", targetGUID=config_guid[cfg.id])
     privacy = (
         " De teksten zijn gepseudonimiseerd."
         if all(t.pseudonymised for t in store.transcripts())

@@ -14,7 +14,7 @@ from pathlib import Path
 from .readers import SUPPORTED_SUFFIXES, TRANSCRIPT_SUFFIXES
 
 OUTSIDE_LINK = (
-    "a symbolic link to a file outside the ingested folder; refused (only the folder's own "
+    "a symbolic link that leads outside the ingested folder; refused (only the folder's own "
     "files are read): copy the file into the folder to add it"
 )
 
@@ -36,11 +36,16 @@ def find_files(paths: Iterable[Path]) -> list[FoundFile]:
             out.append(FoundFile(p))
             continue
         root = p.resolve()
-        for f in sorted(p.rglob("*")):
+        for f in sorted(p.rglob("*")):  # does not descend into linked folders
             rel = f.relative_to(p)
+            if any(part.startswith(".") for part in rel.parts):
+                continue
+            if f.is_symlink() and f.is_dir():  # named, so its files are not silently missing
+                if not f.resolve().is_relative_to(root):
+                    out.append(FoundFile(f, OUTSIDE_LINK))
+                continue
             if (
                 f.suffix.lower() not in SUPPORTED_SUFFIXES + TRANSCRIPT_SUFFIXES
-                or any(part.startswith(".") for part in rel.parts)
                 or f.name.lower() == "readme.md"
                 or not f.is_file()
             ):

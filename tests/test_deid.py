@@ -153,3 +153,32 @@ def test_a_bad_word_list_entry_is_not_repeated_in_the_error(deduce_ready: None) 
     with pytest.raises(CodingError) as info:
         pseudonymise("Hallo.", word_list=["Fatima El Amrani=BIJNAAM"])
     assert "Fatima" not in str(info.value) and "entry 1" in str(info.value)
+
+
+def test_a_name_added_later_is_replaced_in_stored_text_and_later_runs(
+    tmp_path: Path, deduce_ready: None
+) -> None:
+    import sqlite3
+
+    from coding.redact import add_name, keep_word
+
+    folder = tmp_path / "projects" / "abc"
+    said = "R: Goed, beer en Kwabs zijn er ook. Beer's moeder ook.\n"
+    stored = ProjectPseudonymiser(folder / "pseudonyms.json")("Interviewer: Hoe gaat het?\n" + said)
+    assert "beer" in stored, "a nickname that is an everyday word: missed, the coder adds it"
+    db = folder / "review.sqlite"
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE TABLE segments (id INTEGER PRIMARY KEY, text TEXT, n INTEGER)")
+        con.execute("INSERT INTO segments (text, n) VALUES (?, 3)", (stored,))
+    con.close()
+    assert add_name(tmp_path, "beer") == 1
+    with sqlite3.connect(db) as con:
+        (text,) = con.execute("SELECT text FROM segments").fetchone()
+    con.close()
+    assert "beer" not in text.lower() and "'s moeder" in text
+    again = ProjectPseudonymiser(folder / "pseudonyms.json")(said)
+    assert again.split("Goed, ")[1] == text.split("Goed, ")[1], "same placeholder later"
+    other = ProjectPseudonymiser(tmp_path / "projects" / "xyz" / "pseudonyms.json")(said)
+    assert "beer" not in other.lower(), "added once, added in every transcript"
+    keep_word(tmp_path, "Kwabs")
+    assert "Kwabs" in ProjectPseudonymiser(folder / "pseudonyms.json")("Ik zag Kwabs.")

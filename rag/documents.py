@@ -9,14 +9,17 @@ client of a shared server needs nothing but the server.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from ingest.models import Document, Section
 
 
 class DocumentStore:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, before_first_read: Callable[[], object] | None = None) -> None:
         self.folder = folder
+        # The index brings the local copies up to date with Chroma before they are first read.
+        self._before_first_read = before_first_read
         # Parsed documents by report id, with the file's mtime and size when read: every
         # answer reads its documents more than once, and another process may re-ingest.
         self._cache: dict[str, tuple[tuple[int, int], Document]] = {}
@@ -34,7 +37,13 @@ class DocumentStore:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(self._path(report_id))
 
+    def _first_read(self) -> None:
+        hook, self._before_first_read = self._before_first_read, None
+        if hook is not None:
+            hook()
+
     def load(self, report_id: str) -> Document | None:
+        self._first_read()
         path = self._path(report_id)
         try:
             stat = path.stat()

@@ -124,7 +124,7 @@ class Index:
         self.lock_timeout = lock_timeout
         self.name = collection_name(embedder.name, self.chunking)
         self.folder = self.home / "index" / self.name
-        self.documents = DocumentStore(self.folder / "documents")
+        self.documents = DocumentStore(self.folder / "documents", before_first_read=self.records)
         self._client: Any = None
         self._collection: GuardedCollection | None = None
         self._sentences: GuardedCollection | None = None

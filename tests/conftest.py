@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from .chroma_server import chroma_server, chroma_url  # noqa: F401  (fixtures: embedded/server)
+
 REPO = Path(__file__).resolve().parents[1]
 CORPUS_PDF = REPO / "corpus" / "regioplan-2020-reflectie-platform-jongeren-en-werk.pdf"
 GOLD = REPO / "tests" / "data" / "gold_retrieval.yaml"

@@ -85,8 +85,8 @@ def _resolver(path: Path, digest: str) -> ReportMeta:
     return ReportMeta(f"rapport-{path.stem}", f"Rapport {path.stem}", year, ("X",))
 
 
-def test_ingest_is_idempotent_and_incremental(tmp_path: Path, small_reports: Path):
-    index = Index(tmp_path / "home", UseEmbedder(), show_progress=False)
+def test_ingest_is_idempotent_and_incremental(tmp_path: Path, small_reports: Path, chroma_url):
+    index = Index(tmp_path / "home", UseEmbedder(), chroma_url=chroma_url, show_progress=False)
     first = index.ingest([small_reports], _resolver)
     assert sorted(o.status for o in first) == ["added", "added"]
     ids_before = sorted(index.records())
@@ -106,16 +106,16 @@ def test_ingest_is_idempotent_and_incremental(tmp_path: Path, small_reports: Pat
     )
 
 
-def test_same_content_under_another_name_is_not_indexed_twice(tmp_path, small_reports):
-    index = Index(tmp_path / "home", UseEmbedder(), show_progress=False)
+def test_same_content_under_another_name_is_not_indexed_twice(tmp_path, small_reports, chroma_url):
+    index = Index(tmp_path / "home", UseEmbedder(), chroma_url=chroma_url, show_progress=False)
     index.ingest([small_reports / "a.txt"], _resolver)
     shutil.copy(small_reports / "a.txt", small_reports / "kopie.txt")
     (outcome,) = index.ingest([small_reports / "kopie.txt"], _resolver)
     assert outcome.status == "unchanged" and "rapport-a" in (outcome.reason or "")
 
 
-def test_remove_deletes_chunks_sentences_and_text(tmp_path: Path, small_reports: Path):
-    index = Index(tmp_path / "home", UseEmbedder(), show_progress=False)
+def test_remove_deletes_chunks_sentences_and_text(tmp_path: Path, small_reports: Path, chroma_url):
+    index = Index(tmp_path / "home", UseEmbedder(), chroma_url=chroma_url, show_progress=False)
     index.ingest([small_reports], _resolver)
     removed = index.remove("rapport-a")
     assert removed > 0
@@ -125,16 +125,16 @@ def test_remove_deletes_chunks_sentences_and_text(tmp_path: Path, small_reports:
     assert all(not i.startswith("rapport-a") for i in index.bm25().ids)
 
 
-def test_bm25_stays_consistent_with_chroma(tmp_path: Path, small_reports: Path):
-    index = Index(tmp_path / "home", UseEmbedder(), show_progress=False)
+def test_bm25_stays_consistent_with_chroma(tmp_path: Path, small_reports: Path, chroma_url):
+    index = Index(tmp_path / "home", UseEmbedder(), chroma_url=chroma_url, show_progress=False)
     index.ingest([small_reports], _resolver)
     assert sorted(index.bm25().ids) == sorted(index.records())
-    reopened = Index(tmp_path / "home", UseEmbedder(), show_progress=False)
+    reopened = Index(tmp_path / "home", UseEmbedder(), chroma_url=chroma_url, show_progress=False)
     assert sorted(reopened.bm25().ids) == sorted(reopened.records())
 
 
-def test_search_filters_by_report_and_year(tmp_path: Path, small_reports: Path):
-    index = Index(tmp_path / "home", UseEmbedder(), show_progress=False)
+def test_search_filters_by_report_and_year(tmp_path: Path, small_reports: Path, chroma_url):
+    index = Index(tmp_path / "home", UseEmbedder(), chroma_url=chroma_url, show_progress=False)
     index.ingest([small_reports], _resolver)
     retriever = Retriever(index)
     query = "betrokkenheid van ouders bij de loopbaankeuze"

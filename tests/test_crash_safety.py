@@ -96,8 +96,8 @@ def test_ingest_killed_at_any_stage_is_repaired_to_a_clean_run(
 def test_known_bad_moment_no_longer_shows_an_indexed_report_that_search_cannot_use(
     homes, tmp_path, capsys
 ):
-    """Killed between the chunk and the sentence writes of a new report: `reports` does not
-    list it, search finds nothing of it, the reports before it still answer."""
+    """Killed between the chunk and the sentence writes of a new report: `reports` calls it
+    incomplete, search finds nothing of it, the reports before it still answer."""
     home = tmp_path / "home"
     shutil.copytree(homes["v1"], home)
     crashed = watwerkt(
@@ -110,6 +110,7 @@ def test_known_bad_moment_no_longer_shows_an_indexed_report_that_search_cannot_u
     assert main(["reports", "--json", "--home", str(home)]) == 0
     rows = json.loads(capsys.readouterr().out)["reports"]
     assert {r["id"] for r in rows if r["state"].startswith("indexed")} == {"a", "b"}
+    assert [r["id"] for r in rows if r["state"] == "incomplete"] == ["c"]
     argv = ["search", "voortijdig schoolverlaters bellen", "--json", "--home", str(home)]
     assert main(argv) == 0
     found = {r["report_id"] for r in json.loads(capsys.readouterr().out)["results"]}

@@ -385,6 +385,7 @@ def cmd_eval_coding(args: argparse.Namespace) -> int:
 def cmd_reports(args: argparse.Namespace) -> int:
     app = _app(args)
     indexed = {r.report_id: r for r in app.index.reports()}
+    incomplete = set(app.index.incomplete())  # an interrupted ingest: `watwerkt ingest` repairs
     catalog = app.catalog()
     rows = []
     for entry in catalog.reports:
@@ -397,7 +398,11 @@ def cmd_reports(args: argparse.Namespace) -> int:
                 "title": entry.title,
                 "alliances": entry.alliances,
                 "file": entry.file,
-                "state": "indexed" if idx else ("missing" if not entry.file else "not indexed"),
+                "state": "indexed"
+                if idx
+                else "incomplete"
+                if entry.id in incomplete
+                else ("missing" if not entry.file else "not indexed"),
                 "chunks": idx.chunks if idx else 0,
             }
         )
@@ -412,6 +417,20 @@ def cmd_reports(args: argparse.Namespace) -> int:
                 "file": idx.source,
                 "state": "indexed (not in catalog)",
                 "chunks": idx.chunks,
+            }
+        )
+    known = {r["id"] for r in rows}
+    for rid in sorted(incomplete - known):
+        rows.append(
+            {
+                "id": rid,
+                "authors": [],
+                "year": None,
+                "title": rid,
+                "alliances": [],
+                "file": None,
+                "state": "incomplete",
+                "chunks": 0,
             }
         )
 

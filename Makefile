@@ -10,8 +10,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# The web app is part of the main install: `watwerkt ui` works right after `make demo`.
 install: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e '.[ui]'
 
 # Install, index the bundled corpus, answer a first question and search the reports.
 demo: install

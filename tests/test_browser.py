@@ -298,6 +298,25 @@ def test_uploaded_pdf_is_listed_as_indexed(page, tmp_path, timings):
     _save_timings(timings)
     _screenshot(page, "corpus")
 
+    # Removing it goes through the page's confirmation: cancelled, nothing changes; confirmed,
+    # the report leaves the index (its file stays, so it is "present").
+    def choose() -> None:
+        box = page.locator("#beheer-rapport input").first
+        box.click()
+        box.fill(report_id)
+        page.get_by_role("option", name=re.compile(re.escape(report_id))).first.click()
+
+    choose()
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.locator("#verwijder-knop").click()
+    expect(page.locator("#beheer-rapport input").first).to_have_value("")  # refreshed
+    expect(row).to_have_attribute("data-state", "indexed")
+    choose()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#verwijder-knop").click()
+    expect(page.locator("#corpus-status")).to_contain_text("verwijderd uit de index")
+    expect(row).to_have_attribute("data-state", "present")
+
 
 def test_about_tab_shows_cited_lessons(page):
     from playwright.sync_api import expect

@@ -26,6 +26,7 @@ from .pdf_factory import pages_of
 
 INTERVIEW = Path(__file__).resolve().parent / "data" / "interview_pseudo.txt"
 WHAT_WORKS = "Wat werkt voor mbo-2 jongeren?"
+LOCAL = "http://127.0.0.1"
 
 
 # -- the app -------------------------------------------------------------------------------
@@ -125,14 +126,15 @@ def test_follow_up_turn_asks_and_shows_the_rewritten_question(built_app, what_wo
 def test_pdf_route_serves_only_indexed_reports_and_asks_for_login(built_app):
     from fastapi.testclient import TestClient
 
-    with TestClient(make_server(built_app, build_app(built_app))) as client:
+    with TestClient(make_server(built_app, build_app(built_app)), base_url=LOCAL) as client:
         response = client.get("/watwerkt/pdf/regioplan-2020")
         assert response.status_code == 200
         assert response.headers["content-type"] == "application/pdf"
         assert response.content.startswith(b"%PDF-")
         assert client.get("/watwerkt/pdf/buers-witvliet-2019").status_code == 404
         assert client.get("/watwerkt/pdf/..%2Fcatalog").status_code == 404
-    with TestClient(make_server(built_app, build_app(built_app), ("lid", "geheim"))) as client:
+    server = make_server(built_app, build_app(built_app), ("lid", "geheim"))
+    with TestClient(server, base_url=LOCAL) as client:
         assert client.get("/watwerkt/pdf/regioplan-2020").status_code == 401
         assert client.post("/login", data={"username": "lid", "password": "geheim"}).is_success
         assert client.get("/watwerkt/pdf/regioplan-2020").status_code == 200

@@ -16,6 +16,7 @@ import functools
 import inspect
 import logging
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import gradio as gr
@@ -25,8 +26,10 @@ from fastapi.responses import FileResponse
 from coding.errors import CodingError
 
 from . import app_about, app_chat, app_coding, app_corpus
-from .app_common import PDF_ROUTE, ready, report_pdf
+from .app_common import PDF_ROUTE, confirm_tokens, ready, report_pdf
+from .files import export_dir, forget_upload, keep_app_files_in_home
 from .guard import UploadError
+from .security import RequestGuard, allowed_hosts
 from .settings import Settings
 from .wiring import App
 
@@ -133,9 +136,21 @@ async (text) => {
 }
 """
 
-CONFIRM_REMOVE_JS = """
-(report) => (report && confirm(`Rapport ${report} uit de index verwijderen?`)) ? report : null
+# The chat does not follow the end of a long answer (autoscroll off); after each turn the start
+# of the newest answer is brought into view instead.
+SCROLL_TO_ANSWER_JS = """
+() => {
+  const answers = document.querySelectorAll('#antwoord [data-testid=bot]');
+  const last = answers[answers.length - 1];
+  if (last) last.scrollIntoView({block: 'start', behavior: 'smooth'});
+}
 """
+
+CONFIRM_REMOVE_JS = """
+(report, token) => (report && confirm(`Rapport ${report} uit de index verwijderen?`))
+  ? [report, token] : [report, ""]
+"""
+UNCONFIRMED = "⚠️ Niet uitgevoerd: de bevestiging ontbrak of was verlopen. Klik opnieuw."
 
 
 _PROGRESS = gr.Progress()  # Gradio binds these to the running event
@@ -152,7 +167,9 @@ def _error(message: str) -> str:
 
 # -- the blocks -----------------------------------------------------------------------------
 def build_app(app: App) -> gr.Blocks:
-    """The four tabs, wired to the plain functions of ``ui.app_*`` with ``app`` bound."""
+    """The four tabs, wired to the plain functions of ``ui.app_*`` with ``app`` bound.
+    Gradio's uploads, cache and temporary files go to WATWERKT_HOME, never to /tmp."""
+    keep_app_files_in_home(app.settings.home)
     with gr.Blocks(title="watwerkt — wat werkt voor jongeren en werk?") as blocks:
         about = gr.HTML(
             functools.partial(app_about.about_html, app),
@@ -184,9 +201,10 @@ def build_app(app: App) -> gr.Blocks:
 
 
 def _filters(app: App) -> tuple[Any, Any]:
+    """Fresh choices; both filters start empty (no filter), never preselected."""
     return (
-        gr.Dropdown(choices=app_chat.report_choices(app)),
-        gr.Dropdown(choices=app_chat.year_choices(app)),
+        gr.Dropdown(choices=app_chat.report_choices(app), value=[]),
+        gr.Dropdown(choices=app_chat.year_choices(app), value=[]),
     )
 
 
@@ -228,12 +246,14 @@ def _chat_tab(app: App) -> tuple[Any, Any]:
             with gr.Accordion("Filters", open=False, elem_id="filters"):
                 reports = gr.Dropdown(
                     choices=app_chat.report_choices(app),
+                    value=[],
                     multiselect=True,
                     label="Alleen deze rapporten",
                     elem_id="filter-rapport",
                 )
                 years = gr.Dropdown(
                     choices=app_chat.year_choices(app),
+                    value=[],
                     multiselect=True,
                     label="Alleen deze jaren",
                     elem_id="filter-jaar",
@@ -254,15 +274,18 @@ def _chat_tab(app: App) -> tuple[Any, Any]:
 
     inputs = [question, chatbot, previous, reports, years]
     outputs = [chatbot, sources, question, previous, clipboard]
-    question.submit(respond, inputs, outputs, concurrency_limit=2, concurrency_id="ask")
-    ask_btn.click(respond, inputs, outputs, concurrency_limit=2, concurrency_id="ask")
+    shown = {"fn": None, "js": SCROLL_TO_ANSWER_JS, "api_visibility": "private"}
+    question.submit(respond, inputs, outputs, concurrency_limit=2, concurrency_id="ask").then(
+        **shown
+    )
+    ask_btn.click(respond, inputs, outputs, concurrency_limit=2, concurrency_id="ask").then(**shown)
     for button, text in zip(examples, app_chat.EXAMPLES, strict=True):
         button.click(
             functools.partial(respond, text),
             [chatbot, previous, reports, years],
             outputs,
             concurrency_id="ask",
-        )
+        ).then(**shown)
     copy_btn.click(None, [clipboard], None, js=COPY_JS)
     new_btn.click(lambda: ([], "", None, ""), None, [chatbot, sources, previous, clipboard])
     return reports, years
@@ -306,13 +329,24 @@ def _coding_tab(app: App) -> None:
         app_coding.segments_html(None), elem_id="segments", js_on_load=app_coding.SEGMENTS_JS
     )
 
-    def opened(path: str | None, keep: bool, progress: Any = _PROGRESS):
+    tokens = confirm_tokens(app)
+
+    def table_html(current: Any, code: str, speaker: str, request: gr.Request) -> str:
+        """The segments, carrying the token this session's decisions must send back."""
+        page = app_coding.segments_html(current, code, speaker)
+        if current is None:
+            return page
+        token = tokens.bound(request.session_hash, "decide", current.project.name)
+        return f'<div class="ww-coding" data-token="{token}">{page}</div>'
+
+    def opened(path: str | None, keep: bool, request: gr.Request, progress: Any = _PROGRESS):
         if not path:
             return None, "", app_coding.segments_html(None), gr.Dropdown(choices=[app_coding.ALL])
         try:
             found = app_coding.open_transcript(
-                app, path, keep, progress=lambda f, t: progress(f, desc=t)
-            )
+                app, path, keep, progress=lambda f, t: progress(f, desc=t),
+                name=app_coding.neutral_name(path),
+            )  # fmt: skip
         except (UploadError, CodingError) as exc:
             return (
                 None,
@@ -320,25 +354,34 @@ def _coding_tab(app: App) -> None:
                 app_coding.segments_html(None),
                 gr.Dropdown(choices=[app_coding.ALL], value=app_coding.ALL),
             )
+        finally:  # the original (with every name) goes once its pseudonymised text is kept
+            forget_upload(path, app.settings.home)
         return (
             found,
             app_coding.notice_markdown(found),
-            app_coding.segments_html(found),
+            table_html(found, app_coding.ALL, app_coding.ALL, request),
             gr.Dropdown(choices=app_coding.speaker_choices(found), value=app_coding.ALL),
         )
 
-    def decided(current: Any, code: str, speaker: str, evt: gr.EventData):
+    def decided(current: Any, code: str, speaker: str, evt: gr.EventData, request: gr.Request):
         data = getattr(evt, "_data", None) or {}
-        if current is not None and data.get("segment"):
+        if (
+            current is not None
+            and data.get("segment")
+            and tokens.check_bound(
+                request.session_hash, "decide", current.project.name, data.get("token")
+            )
+        ):
             app_coding.decide(
                 current, data["segment"], data.get("action", ""), data.get("code") or ""
             )
-        return app_coding.segments_html(current, code, speaker)
+        return table_html(current, code, speaker, request)
 
     def exported(current: Any):
         if current is None:
             return None
-        return [str(p) for p in app_coding.export_files(current)]
+        folder = export_dir(app.settings.home)
+        return [str(p) for p in app_coding.export_files(current, folder)]
 
     upload.upload(
         opened, [upload, keep_names], [session, notice, table, speaker_filter],
@@ -347,9 +390,8 @@ def _coding_tab(app: App) -> None:
     table.click(decided, [session, code_filter, speaker_filter], table, show_progress="hidden")
     for dropdown in (code_filter, speaker_filter):
         dropdown.change(
-            app_coding.segments_html, [session, code_filter, speaker_filter], table,
-            show_progress="hidden",
-        )  # fmt: skip
+            table_html, [session, code_filter, speaker_filter], table, show_progress="hidden"
+        )
     export_btn.click(exported, session, downloads)
 
 
@@ -394,7 +436,27 @@ def _corpus_tab(app: App, chat_filters: tuple[Any, Any], about: Any) -> Any:
             app_about.about_html(app),
         )
 
-    def added(path, report, title_, year_, authors_, progress: Any = _TRACKED):
+    outputs = [status, table, which, managed, *chat_filters, about]
+    # Changing the corpus takes two steps: the click asks for a one-time token bound to this
+    # session, action and report; the change itself runs only when the page passes it back
+    # (for removal after the user confirmed). Called by name without that token, nothing
+    # changes. The functions stay out of the API docs as well.
+    tokens = confirm_tokens(app)
+    token = gr.Textbox(visible=False, elem_id="bevestiging")
+
+    def issuer(action: str, targeted: bool) -> Any:
+        def issue(report: str | None, request: gr.Request) -> str:
+            return tokens.issue(request.session_hash, action, (report or "") if targeted else "")
+
+        return issue
+
+    def confirmed(action: str, target: str | None, given: str, request: gr.Request) -> bool:
+        return tokens.redeem(request.session_hash, action, target or "", given)
+
+    def added(path, report, title_, year_, authors_, given, request: gr.Request,
+              progress: Any = _TRACKED):  # fmt: skip
+        if not confirmed("add", "", given, request):
+            return refreshed(UNCONFIRMED if given else "")
         try:
             message = app_corpus.add_pdf(
                 app, path, report, title_, year_, authors_,
@@ -402,35 +464,34 @@ def _corpus_tab(app: App, chat_filters: tuple[Any, Any], about: Any) -> Any:
             )  # fmt: skip
         except UploadError as exc:
             message = _error(str(exc))
+        finally:
+            if path:
+                forget_upload(path, app.settings.home)
         return refreshed(message)
 
-    def removed(report: str | None):
-        return refreshed(app_corpus.remove_report(app, report) if report else "")
+    def removed(report: str | None, given: str, request: gr.Request):
+        if not report or not confirmed("remove", report, given, request):
+            return refreshed(UNCONFIRMED if given and report else "")
+        return refreshed(app_corpus.remove_report(app, report))
 
-    def reindexed(report: str | None, progress: Any = _TRACKED):
+    def reindexed(report: str | None, given: str, request: gr.Request, progress: Any = _TRACKED):
+        if not report or not confirmed("reindex", report, given, request):
+            return refreshed(UNCONFIRMED if given and report else "")
         return refreshed(
             app_corpus.reindex_report(app, report, progress=lambda f, t: progress(f, desc=t))
         )
 
-    outputs = [status, table, which, managed, *chat_filters, about]
-    # Changing the corpus is for the page only (with its confirmation), not an API endpoint.
-    add_btn.click(
-        added,
-        [upload, which, title, year, authors],
-        outputs,
-        concurrency_id="corpus",
-        api_visibility="private",
-    )
-    remove_btn.click(
-        removed,
-        managed,
-        outputs,
-        js=CONFIRM_REMOVE_JS,
-        concurrency_id="corpus",
-        api_visibility="private",
-    )
-    reindex_btn.click(
-        reindexed, managed, outputs, concurrency_id="corpus", api_visibility="private"
+    private: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
+    add_btn.click(issuer("add", False), managed, token, **private).then(
+        added, [upload, which, title, year, authors, token], outputs,
+        concurrency_id="corpus", api_visibility="private",
+    )  # fmt: skip
+    remove_btn.click(issuer("remove", True), managed, token, **private).then(
+        removed, [managed, token], outputs, js=CONFIRM_REMOVE_JS,
+        concurrency_id="corpus", api_visibility="private",
+    )  # fmt: skip
+    reindex_btn.click(issuer("reindex", True), managed, token, **private).then(
+        reindexed, [managed, token], outputs, concurrency_id="corpus", api_visibility="private"
     )
     return table
 
@@ -453,9 +514,16 @@ def _logged_in(gradio_app: Any, request: Any) -> bool:
     return token is not None and gradio_app.tokens.get(token) is not None
 
 
-def make_server(app: App, blocks: gr.Blocks, auth: tuple[str, str] | None = None) -> Any:
+def make_server(
+    app: App,
+    blocks: gr.Blocks,
+    auth: tuple[str, str] | None = None,
+    host: str = "127.0.0.1",
+    public_names: Sequence[str] = (),
+) -> Any:
     """A FastAPI app: the Gradio blocks at / (with the login, if any) and the report PDFs at
-    /watwerkt/pdf/<report id>, served only for ingested reports and only to logged-in users."""
+    /watwerkt/pdf/<report id>, served only for ingested reports and only to logged-in users;
+    in front of both the request guard (host, origin, size, login throttling)."""
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     holder: dict[str, Any] = {}
 
@@ -482,13 +550,25 @@ def make_server(app: App, blocks: gr.Blocks, auth: tuple[str, str] | None = None
         "run_history": False,  # newer Gradio 6 releases only
         "max_file_size": "60mb",
         "show_error": True,
+        "allowed_paths": [],
+        "blocked_paths": [str(app.settings.home / d) for d in SERVED_NEVER],
     }
     accepted = inspect.signature(gr.mount_gradio_app).parameters
     gr.mount_gradio_app(
         server, blocks, path="/", **{k: v for k, v in options.items() if k in accepted}
     )
+    # mount_gradio_app never marks the blocks as launched, and Gradio skips its "was this file
+    # uploaded in this app?" check for blocks that are not: without this line an endpoint
+    # with a file input would read any path a caller names.
+    blocks.has_launched = True
     holder["gradio"] = _gradio_app(server)
+    server.add_middleware(RequestGuard, hosts=allowed_hosts(host, public_names))
     return server
+
+
+# Folders of WATWERKT_HOME that no route may serve (Gradio serves only its upload folder,
+# app-files/, and the cache; this is a second fence).
+SERVED_NEVER = ("projects", "index", "documents", "models", "uploads", "chroma")
 
 
 def launch(
@@ -496,6 +576,7 @@ def launch(
     host: str = "127.0.0.1",
     port: int = 7860,
     auth: tuple[str, str] | None = None,
+    public_names: Sequence[str] = (),
 ) -> None:
     """Build the index if needed, then serve the app until interrupted (never a share link)."""
     import uvicorn
@@ -503,7 +584,7 @@ def launch(
     app = App(settings)
     print("watwerkt: index controleren…", file=sys.stderr)
     ready(app)
-    server = make_server(app, build_app(app), auth)
+    server = make_server(app, build_app(app), auth, host, public_names)
     shown = f"[{host}]" if ":" in host else host
     login = " (met inlog)" if auth else ""
     print(f"watwerkt draait op http://{shown}:{port}{login}; stoppen met Ctrl+C", file=sys.stderr)

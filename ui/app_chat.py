@@ -17,6 +17,7 @@ from rag.models import Passage
 
 from .app_common import attribution, esc, index_lock, pdf_href, ready, report_pdf
 from .cli import references
+from .guard import question_problem
 from .wiring import App
 
 EXAMPLES = (
@@ -289,6 +290,13 @@ def chat_turn(
     history = list(history or [])
     typed = (question or "").strip()
     if not typed:
+        return ChatTurn(history, "", previous or "", "")
+    problem = question_problem(typed)
+    if problem is not None:  # refused before any search: a huge question would run minutes
+        history += [
+            {"role": "user", "content": typed[:200] + " …"},
+            {"role": "assistant", "content": f"⚠️ {problem}"},
+        ]
         return ChatTurn(history, "", previous or "", "")
     asked = rewrite_followup(typed, previous)
     ready(app)

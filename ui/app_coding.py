@@ -33,7 +33,7 @@ Progress = Callable[[float, str], None]
 _suggesters: weakref.WeakKeyDictionary[App, object] = weakref.WeakKeyDictionary()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class CodingSession:
     """One opened transcript: its coded segments, codebook and project folder."""
 
@@ -45,6 +45,8 @@ class CodingSession:
     @property
     def store(self) -> ReviewStore:
         return ReviewStore(self.project / "review.sqlite", self.coded)
+    replacements: tuple[dict[str, Any], ...] = ()  # the pseudonymiser's report: no original text
+    confirmed: frozenset[str] = frozenset()  # uncertain placeholders the coder confirmed
 
     def texts(self) -> dict[str, str]:
         return {cs.segment.id: cs.segment.text for cs in self.coded.segments}
@@ -65,6 +67,15 @@ def project_dir(app: App, path: Path) -> Path:
 def _suggester(app: App, codebook: Codebook):
     """The trained suggester, built once per App (training is cached on disk as well)."""
     from coding.pipeline import make_suggester
+
+def neutral_name(path: str | Path) -> str:
+    """The name an uploaded transcript gets in exports and projects: 'transcript-<hash>',
+    never the file name (which is often 'interview-<name of the respondent>')."""
+    from ingest.document import file_hash
+
+    path = Path(path)
+    return f"transcript-{file_hash(path)[:10]}{path.suffix.lower()}"
+
 
     cached = _suggesters.get(app)
     if cached is None:
@@ -317,7 +328,9 @@ const send = (row, action, code, next) => {
   if (!row) return;
   const target = next && row.nextElementSibling ? row.nextElementSibling : row;
   element.dataset.focus = target.dataset.segment || row.dataset.segment;
-  trigger('click', {segment: row.dataset.segment, action: action, code: code || ''});
+  const holder = element.querySelector('[data-token]');
+  trigger('click', {segment: row.dataset.segment, action: action, code: code || '',
+                    token: holder ? holder.dataset.token : ''});
 };
 element.addEventListener('click', (e) => {
   const btn = e.target.closest('button[data-action]');

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from ingest.document import file_hash
 
+from .security import ConfirmTokens
 from .wiring import App
 
 PDF_ROUTE = "/watwerkt/pdf"
@@ -53,6 +54,7 @@ class ReadWriteLock:
 
 
 _locks: weakref.WeakKeyDictionary[App, ReadWriteLock] = weakref.WeakKeyDictionary()
+_tokens: weakref.WeakKeyDictionary[App, ConfirmTokens] = weakref.WeakKeyDictionary()
 _guard = threading.Lock()
 _hashes: dict[tuple[str, int, int], str] = {}
 
@@ -69,6 +71,15 @@ def index_lock(app: App) -> ReadWriteLock:
         if lock is None:
             lock = _locks[app] = ReadWriteLock()
         return lock
+
+
+def confirm_tokens(app: App) -> ConfirmTokens:
+    """One token book per App: what the page must pass back to change the index or a coding."""
+    with _guard:
+        tokens = _tokens.get(app)
+        if tokens is None:
+            tokens = _tokens[app] = ConfirmTokens()
+        return tokens
 
 
 def ready(app: App) -> None:
@@ -101,7 +112,8 @@ def _cached_hash(path: Path) -> str:
 
 
 def report_pdf(app: App, report_id: str) -> Path | None:
-    """The PDF of an ingested report, only if it is exactly the file that was indexed."""
+    """The PDF of an ingested report, only if it is exactly the file that was indexed and it
+    lies in the corpus folder or the app's uploads: the app serves files from nowhere else."""
     indexed = next((r for r in app.index.reports() if r.report_id == report_id), None)
     if indexed is None:
         return None
@@ -112,14 +124,17 @@ def report_pdf(app: App, report_id: str) -> Path | None:
     if indexed.source:
         name = Path(indexed.source).name
         candidates += [app.settings.corpus_dir / name, uploads_dir(app) / name]
+    roots = [app.settings.corpus_dir.resolve(), uploads_dir(app).resolve()]
     for path in candidates:
         try:
+            resolved = path.resolve()
             if (
-                path.suffix.lower() == ".pdf"
-                and path.is_file()
-                and _cached_hash(path) == indexed.content_hash
+                resolved.parent in roots
+                and resolved.suffix.lower() == ".pdf"
+                and resolved.is_file()
+                and _cached_hash(resolved) == indexed.content_hash
             ):
-                return path.resolve()
+                return resolved
         except OSError:
             continue
     return None

@@ -212,6 +212,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if not args.question.strip():
         raise CliError('the question is empty: watwerkt ask "Wat werkt voor mbo-2 jongeren?"')
     app = _app(args)
+    from .guard import question_problem
+
+    too_long = question_problem(args.question)
+    if too_long:
+        raise CliError(too_long)
     app.ensure_index()
     answer = app.ask(
         args.question, llm=args.llm, reports=args.report or None, years=args.year or None
@@ -510,7 +515,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
         from .app import launch
     except ImportError as exc:
         raise CliError(f"the web app needs Gradio ({exc}); run: pip install -e '.[ui]'") from exc
-    launch(settings, args.host, args.port, auth)
+    launch(settings, args.host, args.port, auth, tuple(args.public_name or ()))
     return 0
 
 
@@ -675,6 +680,16 @@ def _one_line(exc: BaseException) -> str:
             return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
         except (TypeError, KeyError, IndexError):
             pass
+def _private_home(args: argparse.Namespace) -> None:
+    """Everything watwerkt writes is its owner's only: umask 077 for this process, and a home
+    made by an older version (0755/0644) is tightened (transcripts and name keys live there)."""
+    from .files import private_umask, secure_home
+
+    private_umask()
+    home = getattr(args, "home", None)
+    secure_home(Path(home) if home else get_settings().home)
+
+
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
 
@@ -701,6 +716,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # pydantic validation of settings, OS errors
         if getattr(args, "verbose", False):
+        _private_home(args)
             raise
         print(
             f"watwerkt: error: {type(exc).__name__}: {for_terminal(_one_line(exc))} "

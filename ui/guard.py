@@ -9,13 +9,12 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+from .security import QUESTION_MAX_CHARS, is_loopback
+
 MB = 1024 * 1024
 PDF_MAX_BYTES = 50 * MB
 TRANSCRIPT_MAX_BYTES = 10 * MB
 TRANSCRIPT_SUFFIXES = (".txt", ".md", ".vtt", ".srt", ".docx")
-
-
-LOOPBACK = ("localhost", "::1", "[::1]")
 
 
 def parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -28,10 +27,6 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user.strip(), password
 
 
-def is_loopback(host: str) -> bool:
-    return host in LOOPBACK or host.startswith("127.")
-
-
 def binding_problem(host: str, auth: tuple[str, str] | None) -> str | None:
     """Why serving on ``host`` is refused, or None. Only loopback may go without a login."""
     if is_loopback(host) or auth is not None:
@@ -41,6 +36,16 @@ def binding_problem(host: str, auth: tuple[str, str] | None) -> str | None:
         "app and read your transcripts. Add --auth user:password (or set WATWERKT_AUTH), or "
         "keep the default --host 127.0.0.1"
     )
+
+
+def question_problem(question: str) -> str | None:
+    """Why a question is refused before any search, or None."""
+    if len(question) > QUESTION_MAX_CHARS:
+        return (
+            f"Uw vraag is {len(question)} tekens lang; stel een vraag van hoogstens "
+            f"{QUESTION_MAX_CHARS} tekens (een beschrijving van uw situatie mag, kort)."
+        )
+    return None
 
 
 class UploadError(Exception):

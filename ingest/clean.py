@@ -12,6 +12,7 @@ Three steps, each a plain function:
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -100,6 +101,11 @@ _HYPHEN_PREFIXES = frozenset(
         "multi",
     }
 )
+# Endings of Dutch adjectives, which join another adjective with a hyphen (sociaal-economisch);
+# two nouns are written closed (loopbaankeuzes), so a noun before a line-end hyphen is rejoined.
+_ADJECTIVE_ENDINGS = ("aal", "eel", "isch", "lijk", "ig", "ief", "air", "iek", "ueel", "baar")
+# English particles after a hyphen in loanwords that Dutch writes with one (follow-up).
+_ENGLISH_PARTICLES = frozenset({"up", "ups"})
 # Vowel pairs that Dutch would read as one sound: inside one word they need a trema (naïef,
 # coïncidentie), so where parts of a compound meet in one a hyphen is written (zee-egel,
 # politie-inzet, diploma-eisen, auto-industrie). Hyphenation splits such a pair only there.
@@ -138,17 +144,25 @@ def strip_running_lines(
 ) -> list[list[str]]:
     """Remove running headers/footers and bare page numbers from each page's lines.
 
-    A line within ``edge`` lines of the top or bottom of a page is removed when the same
-    line (digits masked) occurs near the edge of at least ``min_share`` of the pages (and of
-    at least 3 pages), or when it is only a page number.
+    A line within ``edge`` lines of the top or bottom of a page is removed when it is only a
+    page number (``7``, ``- 7 -``, ``Pagina 7 van 20``) or when its key (digits masked) is
+    running: it occurs near the edge of at least ``min_share`` of the pages (and of at least 3),
+    or near the edge of two neighbouring pages. A header that names the chapter changes per
+    chapter; an edge line that shares its first words with a running line is one of its family
+    and goes too, so a one-page chapter's header does not leak.
     """
+    edge_keys: list[set[str]] = []
     counts: Counter[str] = Counter()
     for lines in pages:
         content = [ln for ln in lines if ln.strip()]
-        keys = {_line_key(ln) for ln in content[:edge] + content[-edge:]}
-        counts.update(k for k in keys if k)
+        keys = {k for k in (_line_key(ln) for ln in content[:edge] + content[-edge:]) if k}
+        edge_keys.append(keys)
+        counts.update(keys)
     threshold = max(3, int(min_share * len(pages) + 0.5))
     running = {k for k, n in counts.items() if n >= threshold and len(pages) >= 3}
+    for a, b in itertools.pairwise(edge_keys):
+        running |= {k for k in a & b if len(k) >= _MIN_RUNNING_CHARS}
+    families = {_family(k) for k in running if len(k.split()) >= _FAMILY_WORDS + 1}
 
     cleaned: list[list[str]] = []
     for lines in pages:
@@ -156,9 +170,11 @@ def strip_running_lines(
         edge_idx = set(idx[:edge] + idx[-edge:])
         keep = []
         for i, ln in enumerate(lines):
-            stripped = ln.strip()
+            key = _line_key(ln)
             if i in edge_idx and (
-                _line_key(ln) in running or _PAGE_NUMBER_RE.match(stripped) is not None
+                key in running
+                or _family(key) in families
+                or _PAGE_NUMBER_RE.match(ln.strip()) is not None
             ):
                 continue
             keep.append(ln)
@@ -166,28 +182,89 @@ def strip_running_lines(
     return cleaned
 
 
+# A running line is at least this long (two pages that both start with "•" share no header),
+# and a family of running lines shares this many first words ("reflectie platform jongeren").
+_MIN_RUNNING_CHARS = 12
+_FAMILY_WORDS = 3
+
+
+def _family(key: str) -> str:
+    words = key.split()
+    return " ".join(words[:_FAMILY_WORDS]) if len(words) > _FAMILY_WORDS else ""
+
+
 class Vocabulary:
-    """Word forms seen in a document, to decide line-break hyphens by the document's own usage."""
+    """Word forms seen in a document, to decide line-break hyphens by the document's own usage.
+
+    ``words`` and ``hyphenated`` count lower-cased forms. ``proper`` counts words written with a
+    capital inside a sentence and never in lower case (``Nijmegen``, ``Sparta``): names, which
+    keep their hyphen in a compound (``Nijmegen-route``). ``acronyms`` holds words written in
+    capitals (``ROC``), so that ``roc-docenten`` keeps its hyphen too.
+    """
 
     def __init__(self, lines: Iterable[str]) -> None:
         self.words: Counter[str] = Counter()
         self.hyphenated: Counter[str] = Counter()
+        self.proper: Counter[str] = Counter()
+        self.hyphen_left: Counter[str] = Counter()  # "meta" from meta-studies, meta-analyses
+        self.acronyms: set[str] = set()
+        lower: set[str] = set()
         for line in lines:
-            body = line[:-1] if line.rstrip().endswith("-") else line
+            broken = line.rstrip().endswith("-")
+            body = line.rstrip()[:-1] if broken else line
             for match in _WORD_RE.finditer(body):
-                word = match.group().lower()
+                raw = match.group()
+                fragment = broken and match.end() == len(body)  # "Doorstroomprogram-"
+                word = raw.lower()
                 if "-" in word:
                     self.hyphenated[word] += 1
+                    self.hyphen_left[word.split("-")[0]] += 1
                     self.words.update(word.split("-"))
                 else:
                     self.words[word] += 1
+                for part in raw.split("-"):
+                    if part[:1].islower():
+                        lower.add(part.lower())
+                    elif len(part) >= 2 and part.isupper():
+                        self.acronyms.add(part.lower())
+                first = raw.split("-")[0]
+                before = body[: match.start()].rstrip()
+                if fragment:
+                    continue
+                if first[:1].isupper() and before and before[-1] not in ".!?:;•\"'(":
+                    self.proper[first.lower()] += 1
+        for word in lower:
+            self.proper.pop(word, None)
 
 
 @lru_cache(maxsize=65536)
 def _is_dutch_word(word: str) -> bool:
+    """A word form of the simplemma Dutch lexicon (lemmas and their inflections)."""
     import simplemma
 
     return bool(word) and simplemma.is_known(word, lang="nl")
+
+
+@lru_cache(maxsize=65536)
+def _is_known_compound(word: str) -> bool:
+    """A closed word that Dutch writes often enough to be in wordfreq's counts."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "nl") >= _MIN_ZIPF
+
+
+@lru_cache(maxsize=65536)
+def _is_common_word(word: str) -> bool:
+    """A word common enough in wordfreq's Dutch counts to stand for itself (``gedetineerden``)."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "nl") >= _MIN_ZIPF_ALONE
+
+
+# wordfreq also counts fragments of words hyphenated in its sources ("opge" 2.0, "denen" 3.3);
+# a closed compound is trusted from this frequency up, a stand-alone part only from the lexicon.
+_MIN_ZIPF = 1.0
+_MIN_ZIPF_ALONE = 2.5
 
 
 def keep_hyphen(left: str, right: str, vocab: Vocabulary | None = None) -> bool:
@@ -207,25 +284,58 @@ def keep_hyphen(left: str, right: str, vocab: Vocabulary | None = None) -> bool:
         return True  # mbo-2, Noord-Brabant, re-START, 15-/ 25-jarigen
     rpart = rword_match.group() if rword_match else rtoken
     if rpart.lower() in _SUSPENSION_WORDS or rtoken.lower() in _SUSPENSION_WORDS:
-        return True  # zorg- en welzijnsbeleid
+        return is_suspension(right, left)  # zorg- en welzijnsbeleid, but partij-/en bij
     if any(ch.isdigit() for ch in lpart) or (len(lpart) >= 2 and lpart.isupper()):
         return True  # 25-jarigen, MBO-studenten
+    if len(lpart) == 1:
+        return True  # e-mail, e-learning: hyphenation never leaves one letter behind
     lower_l, lower_r = lpart.lower(), rpart.lower()
-    if vocab is not None:
-        if vocab.hyphenated.get(f"{lower_l}-{lower_r}", 0) > vocab.words.get(lower_l + lower_r, 0):
-            return True  # the document writes it with a hyphen elsewhere
-        if vocab.words.get(lower_l + lower_r, 0) > 0:
-            return False  # the document writes it as one word elsewhere
     joined = lower_l + lower_r
+    if lower_r in _ENGLISH_PARTICLES and rpart == rtoken.rstrip(".,;:!?)"):
+        return True  # follow-up, start-ups, meet-ups: Dutch keeps the English hyphen
+    if vocab is not None:
+        if vocab.hyphenated.get(f"{lower_l}-{lower_r}", 0) > vocab.words.get(joined, 0):
+            return True  # the document writes it with a hyphen elsewhere
+        if vocab.words.get(joined, 0) > 0:
+            return False  # the document writes it as one word elsewhere
+        if lower_l in vocab.acronyms and lower_l not in vocab.words:
+            return True  # roc-docenten where the document writes ROC
     if _is_dutch_word(joined):
         return False
-    if lower_l in _HYPHEN_PREFIXES and _is_dutch_word(lower_r):
+    if (lower_l[-1] + lower_r[0]) in _VOWEL_DIGRAPHS:
+        return True  # politie-inzet, zee-egel, auto-industrie (though wordfreq has autoindustrie)
+    if _is_known_compound(joined):
+        return False
+    right_is_word = _is_dutch_word(lower_r) or _is_common_word(lower_r)
+    if lower_l in _HYPHEN_PREFIXES and right_is_word:
         return True  # mbo-opleiding, niet-westerse, ex-partner (but wo-/ning, pro-/ject join)
-    # politie-inzet, zee-egel, auto-ongeluk
-    return (lower_l[-1] + lower_r[0]) in _VOWEL_DIGRAPHS
+    if vocab is not None and lpart[0].isupper() and vocab.proper.get(lower_l, 0) and right_is_word:
+        return True  # Nijmegen-route, Sparta-spelers: a name in a compound keeps its hyphen
+    if vocab is not None and vocab.hyphen_left.get(lower_l, 0):
+        return True  # meta-review where the document writes meta-studies and meta-analyses
+    # sociaal-economische, christelijk-sociale: two adjectives side by side keep the hyphen
+    return lower_l.endswith(_ADJECTIVE_ENDINGS) and _is_dutch_word(lower_l) and right_is_word
 
 
-def is_suspension(right: str) -> bool:
-    """Whether the next line starts with a word that makes ``X-`` a suspended compound."""
-    match = re.match(r"\s*([^\W\d_]+(?:/[^\W\d_]+)?)", right)
-    return match is not None and match.group(1).lower() in _SUSPENSION_WORDS
+def is_suspension(right: str, left: str = "") -> bool:
+    """Whether the next line starts with a word that makes ``X-`` a suspended compound.
+
+    With ``left`` (the line that ends in ``X-``), a break such as ``partij-``/``en bij`` is told
+    from ``wet-``/``en regelgeving``: where ``X`` + ``en`` is itself a word, the hyphen is a
+    suspension only when the word after ``en`` ends in a tail that completes ``X``
+    (``wet`` + ``geving``).
+    """
+    match = re.match(r"\s*([^\W\d_]+(?:/[^\W\d_]+)?)\s*([^\W\d_]*)", right)
+    if match is None or match.group(1).lower() not in _SUSPENSION_WORDS:
+        return False
+    left_match = re.search(r"([^\W\d_]+)-?$", left.rstrip())
+    if not left_match:
+        return True
+    lpart = left_match.group(1).lower()
+    conj, nxt = match.group(1).lower(), match.group(2).lower()
+    if not (_is_dutch_word(lpart + conj) or _is_known_compound(lpart + conj)):
+        return True  # aanvraag- en verantwoordingsproces: "aanvraagen" is no word
+    return any(
+        _is_dutch_word(lpart + nxt[i:]) or _is_known_compound(lpart + nxt[i:])
+        for i in range(1, len(nxt) - 2)
+    )

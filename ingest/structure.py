@@ -17,7 +17,14 @@ from .models import Section
 
 NUMBERED_HEADING_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){1,3})\.?\s+(\S.{1,150})$")
 CHAPTER_RE = re.compile(r"^(\d{1,2})\s+([A-ZÀ-Ý][^.;:!?]{2,70})$")
-CAPTION_RE = re.compile(r"^(Figuur|Tabel|Grafiek|Box|Kader|Bijlage|Figure|Table)\s+\d", re.I)
+# "Tabel 2.1 Deelnemers", not "figuur 1.1) beschrijft ..." (a reference inside a sentence).
+CAPTION_RE = re.compile(
+    r"^(Figuur|Tabel|Grafiek|Box|Kader|Bijlage|Figure|Table)\s+\d+(?:\.\d+)*[.:]?(?:\s|$)"
+)
+TABLE_CAPTION_RE = re.compile(r"^(?:Tabel|Table)\s")
+# Lines of a table (its header row, its cells) are short; the first line at least this share of
+# a full line ends the table.
+TABLE_LINE_SHARE = 0.6
 LIST_START_RE = re.compile(
     rf"^(?:[{BULLET}\-–*]\s+|o\s+(?=\S)|\d{{1,2}}[.)]\s+(?=\S)|[a-z][.)]\s+(?=\S))"
 )
@@ -28,7 +35,7 @@ LABELLED_START_RE = re.compile(r"^[A-ZÀ-Ý][a-zà-ÿ]+(?: [a-zà-ÿ]+)? \d{1,2}
 
 @dataclass(slots=True)
 class Block:
-    kind: str  # "paragraph" | "item" | "heading" | "chapter" | "caption"
+    kind: str  # "paragraph" | "item" | "heading" | "subheading" | "chapter" | "caption" | "table"
     lines: list[tuple[int, str]] = field(default_factory=list)  # (page number, text)
     level: int = 0
     number: str = ""
@@ -70,8 +77,12 @@ def build_blocks(pages: list[list[str]]) -> list[Block]:
     width = _typical_width(pages)
     flat: list[tuple[int, str]] = []
     for number, lines in enumerate(pages, start=1):
-        for ln in lines:
-            flat.append((number, ln.strip()))
+        texts = [ln.strip() for ln in lines]
+        while texts and not texts[-1]:
+            texts.pop()  # a page that ends in a line break does not end the paragraph
+        while texts and not texts[0]:
+            texts.pop(0)
+        flat.extend((number, t) for t in texts)
 
     blocks: list[Block] = []
     current: Block | None = None
@@ -82,13 +93,32 @@ def build_blocks(pages: list[list[str]]) -> list[Block]:
             blocks.append(current)
         current = None
 
+    in_table = False  # after a "Tabel ..." caption, until a full line of text
     for i, (page, line) in enumerate(flat):
         if not line:
             close()
+            in_table = False
             continue
         kind = _classify(line)
         prev_text = current.lines[-1][1] if current and current.lines else ""
         nxt = next((t for _, t in flat[i + 1 :] if t), "")
+        if in_table:
+            if kind != "heading" and len(line) < TABLE_LINE_SHARE * width:
+                if current is None or current.kind != "table":
+                    close()
+                    current = Block(kind="table")
+                current.lines.append((page, line))  # a header cell is no heading
+                continue
+            in_table = False
+            close()
+        if (
+            blocks
+            and blocks[-1].kind == "heading"
+            and current is None
+            and _continues_heading(blocks[-1].lines[-1][1], line, width)
+        ):
+            blocks[-1].lines.append((page, line))  # a heading wrapped onto a second line
+            continue
         if kind == "chapter":
             # A chapter title in the margin can interrupt a sentence: keep it out of the flow.
             close_needed = not prev_text or prev_text.endswith(tuple(_TERMINAL))
@@ -101,6 +131,7 @@ def build_blocks(pages: list[list[str]]) -> list[Block]:
             label = line.split()[0].rstrip(".") if kind == "heading" else ""
             level = label.count(".") + 1 if label else 0
             blocks.append(Block(kind=kind, lines=[(page, line)], level=level, number=label))
+            in_table = kind == "caption" and TABLE_CAPTION_RE.match(line) is not None
             continue
         if (
             kind == "item"
@@ -117,6 +148,11 @@ def build_blocks(pages: list[list[str]]) -> list[Block]:
             not prev_text or prev_text.endswith(tuple(_TERMINAL))
         ):
             close()
+            if blocks and blocks[-1].kind in ("subheading", "table") and not prev_text:
+                # Title-like lines one after another are the rows of a table, not headings.
+                blocks[-1].kind = "table"
+                blocks[-1].lines.append((page, line))
+                continue
             blocks.append(Block(kind="subheading", lines=[(page, line)]))
             continue
         if current is None:
@@ -130,6 +166,18 @@ def build_blocks(pages: list[list[str]]) -> list[Block]:
             current.lines.append((page, line))
     close()
     return blocks
+
+
+def _continues_heading(heading: str, line: str, width: float) -> bool:
+    """Whether ``line`` is the second line of a numbered heading that did not fit on one."""
+    words = line.split()
+    return (
+        (heading.endswith("-") or line[0].islower())
+        and len(line) < 0.8 * width
+        and 1 <= len(words) <= 8
+        and not line.endswith((*_TERMINAL, ","))
+        and _classify(line) == "text"
+    )
 
 
 def _ends_paragraph(prev: str, line: str, width: float) -> bool:
@@ -168,27 +216,18 @@ def render(blocks: list[Block], n_pages: int) -> Layout:
     for block in blocks:
         if block.kind == "chapter":
             continue  # recorded in chapter_titles; its text stays out of the flow
-        if block.kind == "heading":
-            heading, sub = block.text, None
-        elif block.kind == "subheading" and heading is not None:
-            sub = block.text
-        if block.kind in ("heading", "subheading"):
-            path = _path(heading, sub, chapter_titles)
-            if path:
-                offset = length + (2 if parts else 0)
-                section_marks.append((offset, path, block.kind == "subheading"))
-
         if parts:
             parts.append("\n\n")
             length += 2
         start = length
+        first_part = len(parts)
         lines = block.lines
         for j, (page, text) in enumerate(lines):
             if j > 0:
                 prev = lines[j - 1][1]
                 joiner = " "
-                if prev.endswith("-") and len(prev) > 1 and prev[-2].isalpha():
-                    if is_suspension(text):
+                if prev.endswith("-") and len(prev) > 1 and prev[-2].isalnum():
+                    if is_suspension(text, prev):
                         joiner = " "
                     elif keep_hyphen(prev, text, vocab):
                         joiner = ""
@@ -202,6 +241,14 @@ def render(blocks: list[Block], n_pages: int) -> Layout:
             parts.append(text)
             length += len(text)
         spans.append((start, length))
+        if block.kind == "heading":  # its text as rendered: a wrapped heading is rejoined
+            heading, sub = "".join(parts[first_part:]), None
+        elif block.kind == "subheading" and heading is not None:
+            sub = block.text
+        if block.kind in ("heading", "subheading"):
+            path = _path(heading, sub, chapter_titles)
+            if path:
+                section_marks.append((start, path, block.kind == "subheading"))
 
     text = "".join(parts)
     starts: list[int] = []

@@ -228,10 +228,12 @@ class Vocabulary:
                     elif len(part) >= 2 and part.isupper():
                         self.acronyms.add(part.lower())
                 first = raw.split("-")[0]
-                before = body[: match.start()].rstrip()
                 if fragment:
                     continue
-                if first[:1].isupper() and before and before[-1] not in ".!?:;•\"'(":
+                k = match.start()  # the last non-space character before the word (no copy of
+                while k > 0 and body[k - 1].isspace():  # the line: a long line stays linear)
+                    k -= 1
+                if first[:1].isupper() and k > 0 and body[k - 1] not in ".!?:;•\"'(":
                     self.proper[first.lower()] += 1
         for word in lower:
             self.proper.pop(word, None)

@@ -54,8 +54,10 @@ def load_document(
         )
     try:
         text, page_starts, blocks, sections = clean_pages(raw.pages)
-    except RecursionError as exc:
-        raise IngestError(str(path), "text too deeply structured to clean; split it") from exc
+    except Exception as exc:  # one odd file must not end a batch
+        raise IngestError(
+            str(path), f"text could not be cleaned ({type(exc).__name__}); export it again"
+        ) from exc
     if len(text.split()) < 5:
         raise IngestError(str(path), "almost no text after clean-up; check that it is a report")
     return Document(

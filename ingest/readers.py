@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import IngestError
+from .pdf_columns import page_text
 
 SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".docx")
 # Caption files are transcripts by definition: refused with a pointer to `watwerkt code`.
@@ -92,12 +93,16 @@ def read_file(path: Path) -> RawDocument:
         ) from exc
     chars = sum(len(p) for p in raw.pages)
     if chars > MAX_REPORT_CHARS:
-        raise IngestError(
-            str(path),
-            f"holds {chars:,} characters of text (limit {MAX_REPORT_CHARS:,}); "
-            "split it into smaller reports",
-        )
+        raise _too_long(path, f"{chars:,} characters")
     return raw
+
+
+def _too_long(path: Path, how_many: str) -> IngestError:
+    return IngestError(
+        str(path),
+        f"holds {how_many} of text (limit {MAX_REPORT_CHARS:,}, about 800 pages); "
+        "split it into smaller reports",
+    )
 
 
 def decode_text(data: bytes, path: Path | str) -> str:
@@ -176,9 +181,10 @@ def read_pdf(path: Path) -> RawDocument:
 
     pages: list[str] = []
     empty: list[int] = []
+    chars = 0
     for number, page in enumerate(reader.pages, start=1):
         try:
-            text = page.extract_text() or ""
+            text = page_text(page)  # two columns drawn row by row are read column by column
         except DependencyError as exc:  # an AES-encrypted PDF without the cryptography package
             raise _needs_crypto(path) from exc
         except Exception as exc:  # pypdf raises many kinds on broken content streams
@@ -187,6 +193,9 @@ def read_pdf(path: Path) -> RawDocument:
         if not text.strip():
             empty.append(number)
         pages.append(text)
+        chars += len(text)
+        if chars > MAX_REPORT_CHARS:  # stop early: the rest of the pages need not be read
+            raise _too_long(path, f"{chars:,} characters by page {number}")
     if len(empty) == n_pages:
         raise IngestError(
             str(path),

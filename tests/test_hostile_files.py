@@ -129,6 +129,13 @@ def test_huge_text_file_is_refused_by_size_with_the_limit(tmp_path: Path):
     assert "200 MB" in reason and "limit 2.0 MB" in reason
 
 
+def test_pdf_text_past_the_bound_stops_at_that_page(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(readers, "MAX_REPORT_CHARS", 100)
+    path = text_pdf(tmp_path / "lang.pdf", ["Coaching helpt jongeren aan werk en een stage."] * 5)
+    reason = _reason(path)
+    assert "by page 1" in reason and "limit 100" in reason
+
+
 def test_a_long_single_line_report_is_split_for_spacy_not_refused(tmp_path: Path):
     sentence = "Coaching helpt jongeren om werk te vinden en werkgevers waarderen dat "
     path = tmp_path / "een-regel.txt"

@@ -14,6 +14,7 @@ the project tables the first time its transcript is opened.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,18 @@ from .project import ProjectStore, StoredTranscript
 
 DECISIONS = ("accepted", "changed", "rejected")
 DEFAULT_CODER = "coder"
+_open_stores: dict[Path, ProjectStore] = {}
+_open_lock = threading.Lock()
+
+
+def _store_at(path: Path) -> ProjectStore:
+    """One open project database per file in this process (the app opens a view per call)."""
+    key = Path(path).resolve()
+    with _open_lock:
+        store = _open_stores.get(key)
+        if store is None or not key.exists():
+            store = _open_stores[key] = ProjectStore(key)
+        return store
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +60,7 @@ class ReviewStore:
     def __init__(
         self, path: Path | ProjectStore, coded: CodedTranscript, coder: str = DEFAULT_CODER
     ) -> None:
-        self.project = path if isinstance(path, ProjectStore) else ProjectStore(Path(path))
+        self.project = path if isinstance(path, ProjectStore) else _store_at(Path(path))
         self.path = self.project.path
         self.coder = coder
         self._transcript = self._register(coded)
@@ -71,10 +84,11 @@ class ReviewStore:
 
     def _adopt_legacy(self) -> None:
         """Move the rows of an old ``decisions`` table whose segment still matches."""
+        legacy = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'decisions'"
+        if not self.project.read(legacy):
+            return
         with self.project.transaction() as con:
-            if not con.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'decisions'"
-            ).fetchone():
+            if not con.execute(legacy).fetchone():
                 return
             rows = con.execute(
                 "SELECT segment_id, decision, codes, text, updated FROM decisions"

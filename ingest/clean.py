@@ -304,8 +304,10 @@ def keep_hyphen(left: str, right: str, vocab: Vocabulary | None = None) -> bool:
             return True  # roc-docenten where the document writes ROC
     if _is_dutch_word(joined):
         return False
-    if (lower_l[-1] + lower_r[0]) in _VOWEL_DIGRAPHS:
-        return True  # politie-inzet, zee-egel, auto-industrie (though wordfreq has autoindustrie)
+    if (lower_l[-1] + lower_r[0]) in _VOWEL_DIGRAPHS and (
+        _is_dutch_word(lower_l) or not _is_known_compound(joined)
+    ):
+        return True  # politie-inzet, zee-egel, auto-industrie (not geli-/eerde)
     if _is_known_compound(joined):
         return False
     right_is_word = _is_dutch_word(lower_r) or _is_common_word(lower_r)

@@ -94,6 +94,7 @@ def build_blocks(pages: list[list[str]]) -> list[Block]:
         current = None
 
     in_table = False  # after a "Tabel ..." caption, until a full line of text
+    titled = False  # the line before was a numbered heading or a chapter title
     for i, (page, line) in enumerate(flat):
         if not line:
             close()
@@ -103,7 +104,7 @@ def build_blocks(pages: list[list[str]]) -> list[Block]:
         prev_text = current.lines[-1][1] if current and current.lines else ""
         nxt = next((t for _, t in flat[i + 1 :] if t), "")
         if in_table:
-            if kind != "heading" and len(line) < TABLE_LINE_SHARE * width:
+            if kind != "heading" and (len(line) < TABLE_LINE_SHARE * width or _is_row(line)):
                 if current is None or current.kind != "table":
                     close()
                     current = Block(kind="table")
@@ -111,20 +112,18 @@ def build_blocks(pages: list[list[str]]) -> list[Block]:
                 continue
             in_table = False
             close()
-        if (
-            blocks
-            and blocks[-1].kind == "heading"
-            and current is None
-            and _continues_heading(blocks[-1].lines[-1][1], line, width)
-        ):
+        if titled and _continues_heading(blocks[-1].lines[-1][1], line, width):
             blocks[-1].lines.append((page, line))  # a heading wrapped onto a second line
+            titled = False
             continue
+        titled = False
         if kind == "chapter":
             # A chapter title in the margin can interrupt a sentence: keep it out of the flow.
             close_needed = not prev_text or prev_text.endswith(tuple(_TERMINAL))
             if close_needed:
                 close()
             blocks.append(Block(kind="chapter", lines=[(page, line)], number=line.split()[0]))
+            titled = True
             continue
         if kind in ("heading", "caption"):
             close()
@@ -132,6 +131,7 @@ def build_blocks(pages: list[list[str]]) -> list[Block]:
             level = label.count(".") + 1 if label else 0
             blocks.append(Block(kind=kind, lines=[(page, line)], level=level, number=label))
             in_table = kind == "caption" and TABLE_CAPTION_RE.match(line) is not None
+            titled = kind == "heading"
             continue
         if (
             kind == "item"
@@ -166,6 +166,13 @@ def build_blocks(pages: list[list[str]]) -> list[Block]:
             current.lines.append((page, line))
     close()
     return blocks
+
+
+def _is_row(line: str) -> bool:
+    """A table row written on one line: mostly capitalised words and numbers, no sentence."""
+    words = line.split()
+    heads = sum(1 for w in words if w[0].isupper() or w[0].isdigit())
+    return len(words) >= 2 and heads >= 0.6 * len(words) and not line.endswith(".")
 
 
 def _continues_heading(heading: str, line: str, width: float) -> bool:
@@ -208,7 +215,7 @@ def render(blocks: list[Block], n_pages: int) -> Layout:
     length = 0
     page_starts: dict[int, int] = {}
     spans: list[tuple[int, int]] = []
-    chapter_titles = {b.number: b.text for b in blocks if b.kind == "chapter"}
+    chapter_titles = {b.number: _block_text(b, vocab) for b in blocks if b.kind == "chapter"}
     section_marks: list[tuple[int, tuple[str, ...], bool]] = []
     heading: str | None = None
     sub: str | None = None
@@ -224,17 +231,10 @@ def render(blocks: list[Block], n_pages: int) -> Layout:
         lines = block.lines
         for j, (page, text) in enumerate(lines):
             if j > 0:
-                prev = lines[j - 1][1]
-                joiner = " "
-                if prev.endswith("-") and len(prev) > 1 and prev[-2].isalnum():
-                    if is_suspension(text, prev):
-                        joiner = " "
-                    elif keep_hyphen(prev, text, vocab):
-                        joiner = ""
-                    else:
-                        parts[-1] = parts[-1][:-1]
-                        length -= 1
-                        joiner = ""
+                drop, joiner = _join(lines[j - 1][1], text, vocab)
+                if drop:
+                    parts[-1] = parts[-1][:-1]
+                    length -= 1
                 parts.append(joiner)
                 length += len(joiner)
             page_starts.setdefault(page, length)
@@ -263,6 +263,28 @@ def render(blocks: list[Block], n_pages: int) -> Layout:
         blocks=tuple(spans),
         sections=_sections(_drop_short_subsections(section_marks, len(text)), len(text)),
     )
+
+
+def _join(prev: str, line: str, vocab: Vocabulary) -> tuple[bool, str]:
+    """How ``line`` follows ``prev`` in one block: (drop the hyphen ending ``prev``, joiner)."""
+    if prev.endswith("-") and len(prev) > 1 and prev[-2].isalnum():
+        if is_suspension(line, prev):
+            return False, " "  # wet- en regelgeving
+        if keep_hyphen(prev, line, vocab):
+            return False, ""  # MBO-studenten
+        return True, ""  # aan-pakken -> aanpakken
+    return False, " "
+
+
+def _block_text(block: Block, vocab: Vocabulary) -> str:
+    """A block's lines joined as :func:`render` joins them."""
+    text = ""
+    for j, (_, line) in enumerate(block.lines):
+        if j:
+            drop, joiner = _join(block.lines[j - 1][1], line, vocab)
+            text = (text[:-1] if drop else text) + joiner
+        text += line
+    return text
 
 
 def _path(heading: str | None, sub: str | None, chapters: dict[str, str]) -> tuple[str, ...]:

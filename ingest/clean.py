@@ -12,7 +12,6 @@ Three steps, each a plain function:
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -147,9 +146,10 @@ def strip_running_lines(
     A line within ``edge`` lines of the top or bottom of a page is removed when it is only a
     page number (``7``, ``- 7 -``, ``Pagina 7 van 20``) or when its key (digits masked) is
     running: it occurs near the edge of at least ``min_share`` of the pages (and of at least 3),
-    or near the edge of two neighbouring pages. A header that names the chapter changes per
-    chapter; an edge line that shares its first words with a running line is one of its family
-    and goes too, so a one-page chapter's header does not leak.
+    or near the edge of two neighbouring pages (or of pages two apart: facing-page headers).
+    A header that names the chapter changes per chapter; an edge line that shares its first
+    words with a running line is one of its family and goes too, so that the header of a
+    one-page chapter does not leak.
     """
     edge_keys: list[set[str]] = []
     counts: Counter[str] = Counter()
@@ -160,8 +160,9 @@ def strip_running_lines(
         counts.update(keys)
     threshold = max(3, int(min_share * len(pages) + 0.5))
     running = {k for k, n in counts.items() if n >= threshold and len(pages) >= 3}
-    for a, b in itertools.pairwise(edge_keys):
-        running |= {k for k in a & b if len(k) >= _MIN_RUNNING_CHARS}
+    for step in (1, 2):  # the next page, or the next facing page (left and right headers)
+        for a, b in zip(edge_keys, edge_keys[step:], strict=False):
+            running |= {k for k in a & b if len(k) >= _MIN_RUNNING_CHARS}
     families = {_family(k) for k in running if len(k.split()) >= _FAMILY_WORDS + 1}
 
     cleaned: list[list[str]] = []
@@ -256,11 +257,14 @@ def _is_known_compound(word: str) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def _is_common_word(word: str) -> bool:
-    """A word common enough in wordfreq's Dutch counts to stand for itself (``gedetineerden``)."""
+def _is_common_word(word: str, lang: str = "nl") -> bool:
+    """A word common enough in wordfreq's counts to stand for itself (``gedetineerden``).
+
+    ``lang="en"`` for the English half of a loanword after a prefix (``non-profit``).
+    """
     from wordfreq import zipf_frequency
 
-    return zipf_frequency(word, "nl") >= _MIN_ZIPF_ALONE
+    return zipf_frequency(word, lang) >= _MIN_ZIPF_ALONE
 
 
 # wordfreq also counts fragments of words hyphenated in its sources ("opge" 2.0, "denen" 3.3);
@@ -308,17 +312,17 @@ def keep_hyphen(left: str, right: str, vocab: Vocabulary | None = None) -> bool:
         _is_dutch_word(lower_l) or not _is_known_compound(joined)
     ):
         return True  # politie-inzet, zee-egel, auto-industrie (not geli-/eerde)
+    right_is_word = _is_dutch_word(lower_r) or _is_common_word(lower_r)
+    if lower_l in _HYPHEN_PREFIXES and (right_is_word or _is_common_word(lower_r, "en")):
+        return True  # mbo-opleiding, ex-gedetineerden, non-profit (but wo-/ning, pro-/ject join)
+    if lower_l.endswith(_ADJECTIVE_ENDINGS) and _is_dutch_word(lower_l) and _is_dutch_word(lower_r):
+        return True  # sociaal-economische, christelijk-sociale: two adjectives side by side
     if _is_known_compound(joined):
         return False
-    right_is_word = _is_dutch_word(lower_r) or _is_common_word(lower_r)
-    if lower_l in _HYPHEN_PREFIXES and right_is_word:
-        return True  # mbo-opleiding, niet-westerse, ex-partner (but wo-/ning, pro-/ject join)
     if vocab is not None and lpart[0].isupper() and vocab.proper.get(lower_l, 0) and right_is_word:
         return True  # Nijmegen-route, Sparta-spelers: a name in a compound keeps its hyphen
-    if vocab is not None and vocab.hyphen_left.get(lower_l, 0):
-        return True  # meta-review where the document writes meta-studies and meta-analyses
-    # sociaal-economische, christelijk-sociale: two adjectives side by side keep the hyphen
-    return lower_l.endswith(_ADJECTIVE_ENDINGS) and _is_dutch_word(lower_l) and right_is_word
+    # meta-review where the document writes meta-studies and meta-analyses
+    return vocab is not None and vocab.hyphen_left.get(lower_l, 0) > 0
 
 
 def is_suspension(right: str, left: str = "") -> bool:

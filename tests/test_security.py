@@ -241,7 +241,8 @@ def test_coding_upload_leaves_no_transcript_behind_and_names_nothing(
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode & 0o077 == 0, f"{path} is {oct(mode)}"
     leaked = []
-    ours = (tmp_path, secrets_dir)  # the user's own original and the test's secrets
+    # the user's own original, the test's secrets and the home (in tests it lies under /tmp)
+    ours = (tmp_path, secrets_dir, home)
     for path in SYSTEM_TMP.rglob("*"):
         if any(folder == path or folder in path.parents for folder in ours):
             continue

@@ -41,6 +41,7 @@ def main() -> int:
 
     home = Path(tempfile.mkdtemp(prefix="watwerkt-perf-"))
     env = {**os.environ, "WATWERKT_HOME": str(home), "ANONYMIZED_TELEMETRY": "False"}
+    env["WATWERKT_EMBED_CACHE"] = "off"  # a first ingest: no vectors from earlier runs
     cli = [sys.executable, "-m", "ui.cli"]
     results: dict[str, Any] = {"home": str(home)}
 

@@ -28,13 +28,15 @@ from typing import Any
 from ingest.chunk import ChunkSettings, chunk_document
 from ingest.document import file_hash, load_document
 from ingest.errors import IngestError
+from ingest.files import find_files
 from ingest.models import Chunk, Document
-from ingest.readers import SUPPORTED_SUFFIXES
 
 from .bm25 import BM25Index, TermStats
 from .chroma import GuardedCollection, open_client, open_collection
 from .documents import DocumentStore, document_json
 from .embed import Embedder
+from .embed_cache import EMBED_BATCH as EMBED_BATCH  # re-exported for benchmarks
+from .embed_cache import EmbeddingCache, embed_passages
 from .lock import is_locked, write_lock
 from .models import IndexedReport, IngestOutcome, ReportMeta
 
@@ -42,7 +44,6 @@ log = logging.getLogger(__name__)
 
 # Bump when clean-up or chunk boundaries change, so an old index is never mixed with a new one.
 PIPELINE_VERSION = "4"
-EMBED_BATCH = 16
 BM25_VERSION = "bm25-2"  # bump when what BM25 indexes changes: the stamp forces a rebuild
 
 MetaResolver = Callable[[Path, str], ReportMeta]
@@ -115,6 +116,7 @@ class Index:
         chroma_url: str | None = None,
         show_progress: bool = True,
         lock_timeout: float = 600.0,
+        embed_cache: Path | None = None,
     ) -> None:
         self.home = Path(home)
         self.embedder = embedder
@@ -122,6 +124,7 @@ class Index:
         self.chroma_url = chroma_url
         self.show_progress = show_progress
         self.lock_timeout = lock_timeout
+        self.embed_cache = EmbeddingCache(embed_cache) if embed_cache else None
         self.name = collection_name(embedder.name, self.chunking)
         self.folder = self.home / "index" / self.name
         self.documents = DocumentStore(self.folder / "documents", before_first_read=self.records)
@@ -255,14 +258,11 @@ class Index:
         """Replace one report: uncommit, delete, write chunks, sentences, document, commit."""
         units = sentence_units(chunks)
         texts = [c.text for c in chunks] + [u[1] for u in units]
-        vectors: list[list[float]] = []
         desc = f"embedding {meta.report_id} ({len(chunks)} chunks and their sentences)"
         with _progress(len(texts), desc, self.show_progress) as bar:
-            for i in range(0, len(texts), EMBED_BATCH):
-                batch = texts[i : i + EMBED_BATCH]
-                vectors.extend(self.embedder.embed_passages(batch).tolist())
-                bar.update(len(batch))
-        chunk_vectors, sentence_vectors = vectors[: len(chunks)], vectors[len(chunks) :]
+            vectors = embed_passages(self.embedder, texts, self.embed_cache, progress=bar.update)
+        chunk_vectors = vectors[: len(chunks)].tolist()
+        sentence_vectors = vectors[len(chunks) :].tolist()
         rid = meta.report_id
         crash_point("embedded")
         self.manifest.delete(ids=[rid])
@@ -457,19 +457,8 @@ class Index:
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, and the supported files inside given folders (sorted, no hidden files)."""
-    out: list[Path] = []
-    for p in paths:
-        p = Path(p)
-        if p.is_dir():
-            out.extend(
-                f
-                for f in sorted(p.rglob("*"))
-                if f.is_file()
-                and f.suffix.lower() in SUPPORTED_SUFFIXES
-                and not any(part.startswith(".") for part in f.relative_to(p).parts)
-                and f.name.lower() != "readme.md"
-            )
-        else:
-            out.append(p)
-    return out
+    """Files as given, and the report files inside given folders (sorted, no hidden files).
+
+    A link that leads out of a folder is left out; ``App.ingest`` names it as refused.
+    """
+    return [f.path for f in find_files(paths) if not f.refused]

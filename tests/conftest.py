@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +22,11 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# One embedding cache per test run (not the user's): a text embedded once is reused by every
+# home of the session. tests/test_embed_cache.py checks the cache itself.
+_EMBED_CACHE = tempfile.mkdtemp(prefix="watwerkt-embed-cache-")
+atexit.register(shutil.rmtree, _EMBED_CACHE, ignore_errors=True)
+os.environ.setdefault("WATWERKT_EMBED_CACHE", os.path.join(_EMBED_CACHE, "embeddings.sqlite"))
 
 
 @pytest.fixture(autouse=True)

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.slow
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WATWERKT_")}
+    env["WATWERKT_EMBED_CACHE"] = os.environ.get("WATWERKT_EMBED_CACHE", "off")
     return {**env, "WATWERKT_HOME": str(home), **extra}
 
 

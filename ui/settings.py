@@ -50,6 +50,18 @@ class Settings(BaseSettings):
         ge=0,
         description="Seconds an ingest waits for another one on the same home before it gives up",
     )
+    embed_cache: str = Field(
+        default="",
+        description="SQLite file of passage vectors shared by all homes; empty: "
+        "embeddings.sqlite in the user cache dir; 'off': no cache",
+    )
+
+    def embed_cache_path(self) -> Path | None:
+        if self.embed_cache.strip().lower() == "off":
+            return None
+        if self.embed_cache.strip():
+            return Path(self.embed_cache).expanduser()
+        return Path(platformdirs.user_cache_dir("watwerkt", appauthor=False)) / "embeddings.sqlite"
 
 
 def get_settings(

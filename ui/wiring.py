@@ -103,6 +103,7 @@ class App:
             chroma_url=settings.chroma_url,
             show_progress=show_progress,
             lock_timeout=settings.lock_timeout,
+            embed_cache=settings.embed_cache_path(),
         )
         self.retriever = Retriever(self.index)
 

@@ -1,0 +1,110 @@
+"""Passage vectors computed once: identical texts embedded once per ingest, and kept by
+content hash in one SQLite file shared by every home (``WATWERKT_EMBED_CACHE``).
+
+A report ingested again into another home, after ``--force``, into a shared server or with a
+changed chunking setting reuses the vectors of every sentence and chunk it has seen. The key
+is the embedder's name and the SHA-1 of the text, so two embedders never share a vector.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .embed import Embedder
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 16
+
+
+def _key(embedder: str, text: str) -> str:
+    return hashlib.sha1(f"{embedder}\x00{text}".encode()).hexdigest()
+
+
+class EmbeddingCache:
+    """``key -> float32 vector`` in SQLite; any error makes it a no-op (it is only a cache)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+        self._broken = False
+
+    def _conn(self) -> sqlite3.Connection | None:
+        if self._db is None and not self._broken:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, timeout=30)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, v BLOB)")
+                self._db = db
+            except (OSError, sqlite3.Error) as exc:
+                log.warning("embedding cache %s unusable (%s); not using it", self.path, exc)
+                self._broken = True
+        return self._db
+
+    def get(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        db = self._conn()
+        if db is None or not keys:
+            return {}
+        found: dict[str, np.ndarray] = {}
+        try:
+            for i in range(0, len(keys), 500):
+                part = list(keys[i : i + 500])
+                marks = ",".join("?" * len(part))
+                for key, blob in db.execute(f"SELECT key, v FROM vec WHERE key IN ({marks})", part):
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        except sqlite3.Error as exc:
+            log.warning("embedding cache %s unreadable (%s)", self.path, exc)
+            return {}
+        return found
+
+    def put(self, items: Sequence[tuple[str, np.ndarray]]) -> None:
+        db = self._conn()
+        if db is None or not items:
+            return
+        try:
+            with db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO vec (key, v) VALUES (?, ?)",
+                    [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items],
+                )
+        except sqlite3.Error as exc:
+            log.warning("embedding cache %s not written (%s)", self.path, exc)
+
+
+def embed_passages(
+    embedder: Embedder,
+    texts: Sequence[str],
+    cache: EmbeddingCache | None = None,
+    batch: int = EMBED_BATCH,
+    progress: Callable[[int], object] | None = None,
+) -> np.ndarray:
+    """Vectors of ``texts`` in order; each distinct text embedded once, cached ones not at all.
+
+    What is left is embedded shortest first, so a batch holds texts of about one length.
+    """
+    unique = list(dict.fromkeys(texts))
+    keys = {t: _key(embedder.name, t) for t in unique}
+    cached = cache.get(list(keys.values())) if cache is not None else {}
+    vectors: dict[str, np.ndarray] = {t: cached[keys[t]] for t in unique if keys[t] in cached}
+    todo = sorted((t for t in unique if t not in vectors), key=len)
+    if progress is not None:
+        progress(len(texts) - len(todo))
+    for i in range(0, len(todo), batch):
+        part = todo[i : i + batch]
+        out = embedder.embed_passages(part)
+        for text, vector in zip(part, out, strict=True):
+            vectors[text] = np.asarray(vector, dtype=np.float32)
+        if cache is not None:
+            cache.put([(keys[t], vectors[t]) for t in part])
+        if progress is not None:
+            progress(len(part))
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.stack([vectors[t] for t in texts])

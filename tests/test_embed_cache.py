@@ -1,0 +1,101 @@
+"""Passage vectors: each distinct text embedded once, and reused from the cache by any home."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.embed import UseEmbedder
+from rag.embed_cache import EmbeddingCache, embed_passages
+from rag.index import Index
+
+from .index_state import corpus_files
+
+
+class Counting:
+    """A real embedder that records which texts it was asked to embed."""
+
+    def __init__(self, name: str = "use") -> None:
+        self._inner = UseEmbedder()
+        self.name = name
+        self.dim = self._inner.dim
+        self.seen: list[str] = []
+
+    def embed_query(self, texts: Sequence[str]) -> np.ndarray:
+        return self._inner.embed_query(texts)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        self.seen.extend(texts)
+        return self._inner.embed_passages(texts)
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Counting:
+    return Counting()
+
+
+TEXTS = [
+    "Mentoring helpt jongeren met hun zelfvertrouwen.",
+    "Werkgevers bieden vaker een stageplek aan.",
+    "Mentoring helpt jongeren met hun zelfvertrouwen.",
+    "Ouders zijn belangrijk voor de loopbaankeuze.",
+]
+
+
+def test_each_distinct_text_is_embedded_once_and_in_order(embedder):
+    embedder.seen.clear()
+    vectors = embed_passages(embedder, TEXTS)
+    assert sorted(embedder.seen) == sorted(set(TEXTS))
+    direct = embedder._inner.embed_passages(TEXTS)
+    assert vectors.shape == direct.shape
+    assert np.allclose(vectors, direct, atol=1e-5)
+
+
+def test_a_second_home_reuses_the_cached_vectors(embedder, tmp_path):
+    path = tmp_path / "cache" / "embeddings.sqlite"
+    first = embed_passages(embedder, TEXTS, EmbeddingCache(path))
+    embedder.seen.clear()
+    again = embed_passages(
+        embedder, [*TEXTS, "Nazorg houdt jongeren aan het werk."], EmbeddingCache(path)
+    )
+    assert embedder.seen == ["Nazorg houdt jongeren aan het werk."]
+    assert np.array_equal(again[: len(TEXTS)], first)
+
+
+def test_two_embedders_never_share_a_vector(embedder, tmp_path):
+    path = tmp_path / "embeddings.sqlite"
+    embed_passages(embedder, TEXTS, EmbeddingCache(path))
+    other = Counting(name="use-other")
+    embed_passages(other, TEXTS, EmbeddingCache(path))
+    assert sorted(other.seen) == sorted(set(TEXTS))
+
+
+def test_an_unusable_cache_only_costs_time(embedder, tmp_path, caplog):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    vectors = embed_passages(embedder, TEXTS, EmbeddingCache(blocked / "embeddings.sqlite"))
+    assert vectors.shape == (len(TEXTS), embedder.dim)
+    assert "embedding cache" in caplog.text
+
+
+def test_ingest_into_another_home_embeds_nothing_again(embedder, tmp_path: Path):
+    corpus = corpus_files(tmp_path / "corpus", version=2)
+    cache = tmp_path / "embeddings.sqlite"
+    first = Index(tmp_path / "home-1", embedder, show_progress=False, embed_cache=cache)
+    first.ingest([corpus], lambda p, d: _meta(p))
+    embedder.seen.clear()
+    second = Index(tmp_path / "home-2", embedder, show_progress=False, embed_cache=cache)
+    second.ingest([corpus], lambda p, d: _meta(p))
+    assert embedder.seen == []
+    a = first.collection.get(include=["embeddings"])
+    b = second.collection.get(include=["embeddings"])
+    assert a["ids"] == b["ids"] and np.array_equal(a["embeddings"], b["embeddings"])
+
+
+def _meta(path: Path):
+    from rag.models import ReportMeta
+
+    return ReportMeta(path.stem, path.stem, 2020, ())

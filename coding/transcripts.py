@@ -44,10 +44,10 @@ _CUE_TIME = re.compile(rf"^\s*({_TIME})\s*-->\s*({_TIME})")
 # A cue timing row, well-formed or not ("00:00:01,000 -> 00:00:04", "0:1:2 --> x"): never text.
 _TIMING_ROW = re.compile(r"-->|^\s*\d{1,3}[:.,]\d{1,3}[\d:.,]*\s*(?:-+>?|–|to)\s*\d")
 _VOICE = re.compile(r"^<v(?:\.[^ >]*)?\s+([^>]+)>(.*?)(?:</v>)?$")
-# Bounds: a transcript of an hour is about 60 kB; these allow a few days of interviews, and keep
-# every spaCy call below its max_length (1,000,000 characters) even after pseudonymisation.
+# Bounds: an hour of interview is about 60 kB of text and codes in about a minute; three hours
+# is allowed, which keeps time and memory bounded and every spaCy call far below max_length.
 MAX_BYTES = 10 * 1024 * 1024  # the file (a .docx may hold images)
-MAX_CHARS = 500_000  # its text: about 75,000 words
+MAX_CHARS = 200_000  # its text: about 30,000 words, three hours of interview
 
 Pseudonymiser = Callable[[str], str]
 
@@ -90,7 +90,7 @@ def read_transcript_text(path: Path) -> str:
     if len(text) > MAX_CHARS:
         raise CodingError(
             f"{path}: transcript holds {len(text):,} characters (limit {MAX_CHARS:,}, about "
-            "75,000 words); split it into interviews"
+            "30,000 words); split it into interviews"
         )
     if suffix in (".vtt", ".srt"):
         try:

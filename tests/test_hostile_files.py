@@ -151,7 +151,7 @@ def test_a_5_mb_single_line_transcript_is_refused_with_the_limit(tmp_path: Path)
     with pytest.raises(CodingError) as caught:
         read_transcript_text(path)
     message = str(caught.value)
-    assert "limit 500,000" in message and "split it" in message and "\n" not in message
+    assert "limit 200,000" in message and "split it" in message and "\n" not in message
 
 
 # -- wrong content under a text name ------------------------------------------------------------

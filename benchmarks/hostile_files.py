@@ -58,14 +58,25 @@ def run(args: list[str], env: dict[str, str]) -> dict[str, object]:
 
 
 def inflating_docx(path: Path, megabytes: int) -> None:
+    """A valid .docx (python-docx's template) whose document.xml is ``megabytes`` of text."""
+    import docx
+
+    template = path.with_suffix(".template.docx")
+    docx.Document().save(str(template))
     rng = random.Random(3)
     paragraph = " ".join(rng.choice(WORDS) for _ in range(3000))
     block = f"<w:p><w:r><w:t>{paragraph}</w:t></w:r></w:p>".encode() * 40
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        zf.writestr("[Content_Types].xml", "<Types/>")
+    ns = b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    with zipfile.ZipFile(template) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in src.infolist():
+            if info.filename != "word/document.xml":
+                zf.writestr(info, src.read(info))
         with zf.open("word/document.xml", "w") as fh:
+            fh.write(b"<?xml version='1.0' encoding='UTF-8'?><w:document " + ns + b"><w:body>")
             for _ in range(megabytes * 1024 * 1024 // len(block)):
                 fh.write(block)
+            fh.write(b"</w:body></w:document>")
+    template.unlink()
 
 
 def aes_pdf(path: Path, algorithm: str, user_password: str) -> None:

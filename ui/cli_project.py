@@ -14,6 +14,8 @@ from typing import Any, TextIO
 
 from coding.errors import CodingError
 
+from .term import for_terminal
+
 HELP_KEYS = (
     'a = accept, r = reject, codes (e.g. "M" or "C T-nazorg") = change, Enter = skip, q = stop'
 )
@@ -258,7 +260,8 @@ def code_in_project(
                 if sug
                 else ""
             )
-            print(f"\n{seg.key} {seg.speaker}  [{shown or '-'}]\n  {seg.text}", file=prompt)
+            said = for_terminal(f"{seg.speaker}  [{shown or '-'}]\n  {seg.text}")
+            print(f"\n{seg.key} {said}", file=prompt)  # transcript text: controls escaped
             while True:
                 print(f"  ({HELP_KEYS}) > ", end="", file=prompt, flush=True)
                 line = stdin.readline()

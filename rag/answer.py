@@ -98,6 +98,8 @@ class Answer:
     support: float = 0.0
     answerer: str = "extractive"
     notes: tuple[str, ...] = field(default=())
+    # the calibrated probability that the reports answer (reader or answerability model)
+    confidence: float | None = None
 
 
 class Answerer(Protocol):
@@ -128,6 +130,9 @@ class AnswerSettings:
     # least this share of the best one's. None: heuristic scores and relative_margin.
     keep_ratio: float | None = None
     use_model: bool = True  # the trained ranker and answerability model (rag/answer_model.py)
+    # who judges the evidence: "logistic" (the ranker and answerability model above) or
+    # "reader" (the cross-encoder of rag/reader/, which needs torch)
+    reader: str = "logistic"
 
     def near(self, score: float, best: float, widen: int = 1) -> bool:
         """Whether a sentence scoring ``score`` is close enough to the best to be cited."""

@@ -42,28 +42,45 @@ def ask(
 ) -> Answer:
     settings = settings or AnswerSettings()
     question = question.strip()
-    passages, verdict, model = weigh(question, retriever, settings, reports, years)
+    reader = None
+    if settings.reader != "logistic":
+        from .reader.reader import load_reader
+        from .reader.weigh import KEEP_RATIO, scored_evidence, weigh_with_reader
+
+        reader = load_reader(settings.reader)
+        passages, verdict = weigh_with_reader(question, retriever, settings, reader, reports, years)
+        model = None
+        settings = replace(settings, keep_ratio=KEEP_RATIO)
+    else:
+        passages, verdict, model = weigh(question, retriever, settings, reports, years)
     evidence = list(verdict.evidence)
     stats = retriever.index.term_stats()
+    confidence = verdict.score if reader is not None or model is not None else None
     if model is not None:
         settings = replace(settings, keep_ratio=model.keep_ratio)
     structured = cmo.wants_cmo(question)
     if structured and verdict.grounded:
         extra = synthesis_passages(retriever, evidence[:3], passages, reports, years)
-        combined = evidence + collect_evidence(question, extra, retriever, settings)
-        if model is not None:
-            combined = rank_evidence(model, question, combined, stats)[0]
+        more = collect_evidence(question, extra, retriever, settings)
+        if reader is not None:
+            combined = evidence + scored_evidence(reader, question, more)[0]
+            combined.sort(key=lambda ev: -ev.score)
+        elif model is not None:
+            combined = rank_evidence(model, question, evidence + more, stats)[0]
         else:
+            combined = evidence + more
             combined.sort(key=lambda ev: -ev.score)
         evidence = with_groups(combined, documents)
     if not verdict.grounded:
-        return _refusal(question, passages, verdict.score, "; ".join(verdict.reasons))
+        return _refusal(question, passages, verdict.score, "; ".join(verdict.reasons), confidence)
 
     chosen = answerer or ExtractiveAnswerer(settings)
     notes: list[str] = []
     draft = chosen.draft(question, evidence, structured)
     if not draft.statements and chosen.name != "extractive":
-        return _refusal(question, passages, verdict.score, f"{chosen.name}: no answer in passages")
+        return _refusal(
+            question, passages, verdict.score, f"{chosen.name}: no answer in passages", confidence
+        )
     verified = verify_draft(draft, documents)
     if not verified.statements and chosen.name != "extractive":
         notes.append(f"{chosen.name}: no statement could be verified; extractive answer shown")
@@ -74,7 +91,7 @@ def ask(
             verified.statements, verified.citations, verified.removed + removed_by_llm
         )
     if not verified.statements:
-        return _refusal(question, passages, verdict.score, "nothing verifiable")
+        return _refusal(question, passages, verdict.score, "nothing verifiable", confidence)
     statements = verified.statements
     text = compose(statements, verified.citations, structured)
     shown = {p.chunk_id for p in passages}
@@ -98,6 +115,7 @@ def ask(
         support=verdict.score,
         answerer=draft.answerer,
         notes=tuple(notes),
+        confidence=confidence,
     )
 
 
@@ -145,7 +163,13 @@ def synthesis_passages(
     return extra
 
 
-def _refusal(question: str, passages: Sequence[Passage], support: float, reason: str) -> Answer:
+def _refusal(
+    question: str,
+    passages: Sequence[Passage],
+    support: float,
+    reason: str,
+    confidence: float | None = None,
+) -> Answer:
     return Answer(
         question=question,
         text=REFUSAL,
@@ -156,6 +180,7 @@ def _refusal(question: str, passages: Sequence[Passage], support: float, reason:
         related=tuple(passages[:3]),
         support=support,
         notes=(f"refused: {reason}",),
+        confidence=confidence,
     )
 
 

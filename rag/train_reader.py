@@ -35,6 +35,7 @@ DATA = REPO / "tests" / "data"
 OUT = Path(__file__).with_name("data") / "reader"
 FIRST_TUNED = 10  # layers 10, 11 and the head are fine-tuned; 0..8 stay e5-small's
 SEED = 13
+LR_LAYERS = 1.5e-4
 NEGATIVES = 3  # hard negatives per answerable training question (best by the cheap score)
 
 log = logging.getLogger("train_reader")
@@ -150,7 +151,7 @@ def batches(indices: list[int], lengths: list[int], size: int, rng: random.Rando
     return chunks
 
 
-def top_forward(model, cached: list, idx: list[int]):
+def top_forward(model, cached: list, idx: list[int], priors: list[float]):
     import torch
 
     width = max(cached[i].shape[0] for i in idx)
@@ -160,7 +161,8 @@ def top_forward(model, cached: list, idx: list[int]):
         n = cached[i].shape[0]
         hidden[j, :n] = cached[i].float()
         mask[j, :n] = 1
-    return model.pool(model.run_layers(hidden, mask, start=FIRST_TUNED), mask)
+    prior = torch.tensor([priors[i] for i in idx])
+    return model.pool(model.run_layers(hidden, mask, start=FIRST_TUNED), mask, prior)
 
 
 def platt(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 3000) -> np.ndarray:
@@ -240,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
         dropped,
     )
     if args.examples and args.examples.exists():
-        examples = pickle.loads(args.examples.read_bytes())
+        keep = {q.question for q in questions}  # held-out sets may have grown since
+        examples = [ex for ex in pickle.loads(args.examples.read_bytes()) if ex.question in keep]
     else:
         examples = build_examples(app, questions)
         if args.examples:
@@ -248,16 +251,19 @@ def main(argv: list[str] | None = None) -> int:
 
     file = e5_file()
     encoder = PairEncoder(E5Tokenizer(file))
-    model = CrossEncoder(file)
+    model = CrossEncoder(file, prior=True)
     model.load_e5(file)
     rows: list[list[int]] = []
     labels: list[int] = []
     owner: list[int] = []
+    priors: list[float] = []
     for k, ex in enumerate(examples):
-        for row, y in zip(encoder.encode(ex.question, ex.candidates), ex.labels, strict=True):
+        encoded = encoder.encode(ex.question, ex.candidates)
+        for row, y, c in zip(encoded, ex.labels, ex.candidates, strict=True):
             rows.append(row)
             labels.append(y)
             owner.append(k)
+            priors.append(c.prior)
     log.info(
         "%d pairs (%d answering), %.0f tokens on average, %.0f s so far",
         len(rows),
@@ -274,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         p.requires_grad_(True)
     optimiser = torch.optim.AdamW(
         [
-            {"params": list(model.layers[FIRST_TUNED:].parameters()), "lr": 4e-5},
+            {"params": list(model.layers[FIRST_TUNED:].parameters()), "lr": LR_LAYERS},
             {"params": list(model.head.parameters()), "lr": 1e-3},
         ],
         weight_decay=0.01,
@@ -287,13 +293,13 @@ def main(argv: list[str] | None = None) -> int:
     lengths = [len(r) for r in rows]
     steps_total = args.epochs * math.ceil(len(train_idx) / 16)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimiser, max_lr=[4e-5, 1e-3], total_steps=max(steps_total, 1), pct_start=0.1
+        optimiser, max_lr=[LR_LAYERS, 1e-3], total_steps=max(steps_total, 1), pct_start=0.1
     )
     model.train()
     for epoch in range(args.epochs):
         total = 0.0
         for batch in batches(train_idx, lengths, 16, rng):
-            logits = top_forward(model, cached, batch)
+            logits = top_forward(model, cached, batch, priors)
             loss = torch.nn.functional.binary_cross_entropy_with_logits(
                 logits, y_all[batch], pos_weight=pos_weight
             )
@@ -313,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     dev_logits = np.zeros(len(rows))
     with torch.no_grad():
         for batch in batches(dev_idx, lengths, 64, rng):
-            dev_logits[batch] = top_forward(model, cached, batch).numpy()
+            dev_logits[batch] = top_forward(model, cached, batch, priors).numpy()
     figures, calibration = evaluate_dev(examples, owner, dev_idx, dev_logits)
     log.info("dev: %s", figures)
 

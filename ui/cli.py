@@ -23,7 +23,7 @@ from rag.errors import RagError
 
 from . import cli_project
 from .settings import get_settings
-from .term import TerminalWriter, for_json, for_terminal
+from .term import TerminalFormatter, TerminalWriter, for_json, for_terminal
 
 log = logging.getLogger("watwerkt")
 
@@ -195,6 +195,7 @@ def answer_json(answer: Any, references: list[str]) -> dict[str, Any]:
         "support": round(answer.support, 4),
         "answerer": answer.answerer,
         "notes": list(answer.notes),
+        "confidence": None if answer.confidence is None else round(answer.confidence, 4),
     }
 
 
@@ -211,12 +212,12 @@ def references(app: Any, report_ids: list[str]) -> list[str]:
 def cmd_ask(args: argparse.Namespace) -> int:
     if not args.question.strip():
         raise CliError('the question is empty: watwerkt ask "Wat werkt voor mbo-2 jongeren?"')
-    app = _app(args)
     from .guard import question_problem
 
     too_long = question_problem(args.question)
     if too_long:
         raise CliError(too_long)
+    app = _app(args)
     app.ensure_index()
     answer = app.ask(
         args.question, llm=args.llm, reports=args.report or None, years=args.year or None
@@ -666,9 +667,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--auth", default=None, metavar="USER:PASSWORD", help="require this login")
+    p.add_argument(
+        "--public-name",
+        action="append",
+        default=None,
+        metavar="HOST",
+        help="a host name browsers use to reach the app (behind a proxy, say); repeat for "
+        "more. Requests for any other Host are refused (DNS rebinding)",
+    )
     p.set_defaults(func=cmd_ui)
     cli_project.add_commands(sub, common)
     return parser
+
+
+def _private_home(args: argparse.Namespace) -> None:
+    """Everything watwerkt writes is its owner's only: umask 077 for this process, and a home
+    made by an older version (0755/0644) is tightened (transcripts and name keys live there)."""
+    from .files import private_umask, secure_home
+
+    private_umask()
+    home = getattr(args, "home", None)
+    secure_home(Path(home) if home else get_settings().home)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -680,16 +699,6 @@ def _one_line(exc: BaseException) -> str:
             return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
         except (TypeError, KeyError, IndexError):
             pass
-def _private_home(args: argparse.Namespace) -> None:
-    """Everything watwerkt writes is its owner's only: umask 077 for this process, and a home
-    made by an older version (0755/0644) is tightened (transcripts and name keys live there)."""
-    from .files import private_umask, secure_home
-
-    private_umask()
-    home = getattr(args, "home", None)
-    secure_home(Path(home) if home else get_settings().home)
-
-
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
 
@@ -704,9 +713,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for handler in logging.getLogger().handlers:  # libraries that set DEBUG on their own logger
         handler.setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+        handler.setFormatter(TerminalFormatter("watwerkt: %(message)s"))
     for noisy in ("chromadb", "httpx", "urllib3", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
+        _private_home(args)
         return int(args.func(args))
     except (CliError, IngestError, RagError, CodingError) as exc:
         print(f"watwerkt: error: {for_terminal(_one_line(exc))}", file=sys.stderr)
@@ -716,7 +727,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # pydantic validation of settings, OS errors
         if getattr(args, "verbose", False):
-        _private_home(args)
             raise
         print(
             f"watwerkt: error: {type(exc).__name__}: {for_terminal(_one_line(exc))} "

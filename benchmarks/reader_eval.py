@@ -1,0 +1,174 @@
+"""Plain e5 similarity, today's logistic model and the reader, side by side in one run.
+
+Per question set: passage recall@5 and MRR@10 (the passages each system ranks: the hybrid
+order, reranked by the best sentence's e5 similarity or by the reader), answerable questions
+answered with an expected sentence in a cited quote, unanswerable ones refused, answerability
+ECE (the system's probability against answerable or not; plain e5 has none), and warm `ask`
+latency p50/p95 per system.
+
+Sets: the held-out gold set (never trained or tuned on), the dev split of the reader sets
+(tests/data/reader/w*.yaml; the reader's calibration was fitted on it), or any file by --gold
+(e.g. a blind batch under tests/data/reader/blind/).
+
+Run: OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/reader_eval.py [--gold FILE ...]
+     [--systems e5,logistic,reader] [--home DIR] [--limit N] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # spinning OpenMP waits starve 2 cores
+
+HOLDOUT = REPO / "tests/data/gold_ask_holdout.yaml"
+
+
+def load_sets(golds: list[Path]) -> dict[str, list]:
+    from rag.reader.data import read_set
+
+    if golds:
+        return {p.stem: read_set(p, training=False) for p in golds}
+    dev = [
+        q
+        for p in sorted((REPO / "tests/data/reader").glob("w*.yaml"))
+        for q in read_set(p)
+        if q.split == "dev"
+    ]
+    return {"held-out": read_set(HOLDOUT, training=False), "reader-dev": dev}
+
+
+def expected_in(text: str, evidence) -> bool:
+    from rag.evaluate import is_relevant
+    from rag.reader.data import answers
+
+    return is_relevant(text, evidence) or answers(text, evidence)
+
+
+def ranked_passages(system: str, app, question: str, answer) -> list:
+    """The top 10 passages as the system ranks them (the reader's: those of its answer)."""
+    from rag.answer import AnswerSettings, collect_evidence
+    from rag.reader.candidates import PASSAGES
+    from rag.reader.weigh import rerank
+
+    if system == "reader":
+        return list(answer.passages[:10])
+    if system == "logistic":
+        return app.retriever.search(question, k=10)
+    passages = app.retriever.search(question, k=PASSAGES)
+    evidence = collect_evidence(question, passages, app.retriever, AnswerSettings())
+    scored = [replace(ev, score=ev.similarity) for ev in evidence]
+    return rerank(passages, scored)[:10]
+
+
+def ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    from rag.train_reader import ece as _ece
+
+    return _ece(p, y, bins)
+
+
+def run_system(system: str, app, questions) -> dict:
+    from rag.answer import AnswerSettings
+    from rag.ask import ask
+
+    settings = {
+        "e5": AnswerSettings(use_model=False),
+        "logistic": AnswerSettings(),
+        "reader": AnswerSettings(reader="reader", passages=10),  # 10 reranked for MRR@10
+    }[system]
+    ask(questions[0].question, app.retriever, app.index.documents, settings=settings)  # warm
+    hits5 = rr = 0.0
+    n_ans = answered = with_ev = n_un = refused = 0
+    probs, labels, latencies = [], [], []
+    failures = []
+    for q in questions:
+        started = time.perf_counter()
+        answer = ask(q.question, app.retriever, app.index.documents, settings=settings)
+        latencies.append((time.perf_counter() - started) * 1000)
+        if answer.confidence is not None:
+            probs.append(answer.confidence)
+            labels.append(float(q.answerable))
+        if q.answerable:
+            n_ans += 1
+            ranked = ranked_passages(system, app, q.question, answer)
+            first = next(
+                (i + 1 for i, p in enumerate(ranked) if expected_in(p.text, q.evidence)), None
+            )
+            hits5 += first is not None and first <= 5
+            rr += 1.0 / first if first else 0.0
+            answered += answer.grounded
+            ok = answer.grounded and any(expected_in(c.quote, q.evidence) for c in answer.citations)
+            with_ev += ok
+            if not ok:
+                failures.append(f"{q.id} {'answered' if answer.grounded else 'refused'}")
+        else:
+            n_un += 1
+            refused += not answer.grounded
+            if answer.grounded:
+                failures.append(f"{q.id} answered ({q.kind})")
+    order = sorted(latencies)
+    out = {
+        "answerable": n_ans,
+        "recall@5": round(hits5 / max(n_ans, 1), 4),
+        "mrr@10": round(rr / max(n_ans, 1), 4),
+        "answered": round(answered / max(n_ans, 1), 4),
+        "expected_sentence_cited": round(with_ev / max(n_ans, 1), 4),
+        "unanswerable": n_un,
+        "refused": round(refused / max(n_un, 1), 4),
+        "ece": round(ece(np.asarray(probs), np.asarray(labels)), 4) if probs else None,
+        "ask_ms_p50": round(order[len(order) // 2], 1),
+        "ask_ms_p95": round(order[int(0.95 * (len(order) - 1))], 1),
+        "failures": failures,
+    }
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gold", type=Path, action="append", default=[])
+    parser.add_argument("--systems", default="e5,logistic,reader")
+    parser.add_argument("--home", type=Path, help="an existing WATWERKT_HOME (default: fresh)")
+    parser.add_argument("--limit", type=int, default=0, help="first N questions of each set")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    import torch
+
+    from ui.settings import get_settings
+    from ui.wiring import App
+
+    torch.set_num_threads(args.threads)
+    home = args.home or Path(tempfile.mkdtemp(prefix="watwerkt-reader-eval-"))
+    app = App(get_settings(home=home), show_progress=False)
+    app.ensure_index()
+    systems = args.systems.split(",")
+    results: dict[str, dict] = {}
+    for name, questions in load_sets(args.gold).items():
+        if args.limit:
+            questions = questions[: args.limit]
+        results[name] = {s: run_system(s, app, questions) for s in systems}
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False))
+        return 0
+    keys = [k for k in next(iter(next(iter(results.values())).values())) if k != "failures"]
+    for name, by_system in results.items():
+        print(f"== {name}")
+        print(f"  {'':26}" + "".join(f"{s:>12}" for s in systems))
+        for k in keys:
+            print(f"  {k:26}" + "".join(f"{by_system[s][k]!s:>12}" for s in systems))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

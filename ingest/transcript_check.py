@@ -4,7 +4,9 @@ A transcript holds raw names and the interviewer's words; indexed as a report, `
 it as a finding. It is recognised by its shape, not its words: caption cues (``00:00:01.000 -->``)
 or most lines opening with a speaker label (``I:``/``R:``, ``Interviewer:``, ``Naam:``,
 ``[Naam]``, optionally after a timestamp). A report that quotes a respondent now and then has
-such lines too, but only a few among many.
+such lines too, but only a few among many; a fact sheet ("Doelgroep: ...", "Aanpak: ...") or a
+list of questions ("Vraag: ...", "Antwoord: ...") has many, but its labels are Dutch words, and
+only names (words outside the Dutch lexicon), role words and bracketed labels count as speakers.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
+
+from .clean import _is_dutch_word
 
 _TIMESTAMP = r"(?:\[?\(?\d{1,2}(?::\d{1,2}){1,2}(?:[.,]\d{1,3})?\)?\]?\s*)?"
 _LABEL_RE = re.compile(
@@ -37,6 +41,26 @@ INTERVIEW_LABELS = frozenset(
         "gespreksleider",
     }
 )
+ROLE_LABELS = frozenset(
+    {
+        "jongere",
+        "coach",
+        "jobcoach",
+        "begeleider",
+        "trajectbegeleider",
+        "docent",
+        "mentor",
+        "werkgever",
+        "deelnemer",
+        "leerling",
+        "student",
+        "consulent",
+        "klantmanager",
+        "ouder",
+        "moeder",
+        "vader",
+    }
+)
 MIN_TURNS = 6  # fewer labelled lines than this is a quote, not a conversation
 MIN_SHARE_INTERVIEW = 0.10  # of non-empty lines, when the labels are I:/R:/Interviewer:/...
 MIN_SHARE_NAMES = 0.25  # of non-empty lines, when the labels are names or other words
@@ -56,10 +80,14 @@ def transcript_evidence(text: str) -> str | None:
     if cues >= MIN_CUES or lines[0].lstrip("\ufeff").startswith("WEBVTT"):
         return f"{cues} caption cues (00:00:01.000 --> ...), as in a .vtt/.srt transcript"
     labels = []
+    speakers = []  # the labels that can name a person (see the module docstring)
     for line in lines:
         match = _LABEL_RE.match(line)
         if match:
-            labels.append((match.group("bracket") or match.group("name")).strip().lower())
+            label = (match.group("bracket") or match.group("name")).strip().lower()
+            labels.append(label)
+            if match.group("bracket") or _speakerish(label):
+                speakers.append(label)
     if len(labels) < MIN_TURNS:
         return None
     counts = Counter(labels)
@@ -69,12 +97,17 @@ def transcript_evidence(text: str) -> str | None:
     described = f"{len(labels)} of {len(lines)} lines open with a speaker label"
     if interview >= 3 and len(counts) >= 2 and share >= MIN_SHARE_INTERVIEW:
         return f"{described} such as I:, R: or Interviewer:"
-    recurring = [label for label, n in counts.items() if n >= 3]
+    recurring = [label for label, n in Counter(speakers).items() if n >= 3]
     if (
-        share >= MIN_SHARE_NAMES
+        len(speakers) / len(lines) >= MIN_SHARE_NAMES
         and len(recurring) >= 2
         and len(counts) <= 12
         and changes >= len(labels) // 2
     ):
         return f"{described} (Naam: ...), taking turns"
     return None
+
+
+def _speakerish(label: str) -> bool:
+    first = label.rstrip(".").split()[0]
+    return label in ROLE_LABELS or label in INTERVIEW_LABELS or not _is_dutch_word(first)

@@ -217,7 +217,10 @@ TRANSCRIPTS = {
     "interview_pseudo.txt": (REPO / "tests" / "data" / "interview_pseudo.txt").read_text("utf-8"),
     "ir.md": "# Gesprek\n\n" + "I: Hoe gaat het met je opleiding?\n\nR: Goed, ik werk.\n\n" * 4,
     "namen.txt": "".join(
-        f"{'Noor' if i % 2 else 'Sam'}: zin {i} over school, werk en de coach.\n" for i in range(12)
+        f"{'Sanne' if i % 2 else 'Youssef'}: zin {i} over school en werk.\n" for i in range(12)
+    ),
+    "rollen.txt": "".join(
+        f"{'Coach' if i % 2 else 'Jongere'}: en toen ging ik weer naar school.\n" for i in range(8)
     ),
     "tijden.txt": "".join(
         f"[00:0{i}:10] {'Interviewer' if i % 2 else 'Fatima'}: en toen ging ik werken.\n"
@@ -235,11 +238,19 @@ def test_ingest_refuses_a_transcript_and_points_at_code(tmp_path: Path, capsys, 
     assert len(data["failed"]) == 1
     reason = data["failed"][0]["reason"]
     assert "interview transcript" in reason and f"watwerkt code {name}" in reason
-    assert "Fatima" not in reason and "Noor" not in reason, "labels are names: not quoted"
+    assert "Fatima" not in reason and "Sanne" not in reason, "labels are names: not quoted"
     assert data["index"]["chunks"] == 0
 
 
-def test_ingest_refuses_a_transcript_pdf_and_a_caption_file(tmp_path: Path):
+def test_ingest_refuses_a_transcript_pdf_docx_and_caption_file(tmp_path: Path):
+    import docx
+
+    document = docx.Document()
+    for i in range(8):
+        document.add_paragraph(f"{'I' if i % 2 else 'R'}: antwoord nummer {i} over werk.")
+    document.save(str(tmp_path / "gesprek.docx"))
+    with pytest.raises(IngestError, match="interview transcript"):
+        load_document(tmp_path / "gesprek.docx")
     pdf = text_pdf(tmp_path / "gesprek.pdf", ["Interviewer: Hoe gaat het?", "R: Goed."] * 8)
     with pytest.raises(IngestError, match="interview transcript"):
         load_document(pdf)
@@ -261,6 +272,15 @@ REPORTS_WITH_QUOTES = {
         "# Evaluatie\n\n## Resultaten\n\n"
         + "De aanpak werkt voor jongeren met een afstand tot de arbeidsmarkt.\n\n" * 10
         + "> Coach: 'Je moet ze echt kennen.'\n\n**Noot:** cijfers zijn voorlopig.\n"
+    ),
+    "factsheets.txt": "".join(
+        f"Alliantie {i}\nDoelgroep: jongeren van 16 tot 27 jaar\nAanpak: coaching\n"
+        f"Looptijd: 2018-2020\nPartners: gemeente en UWV\n\n"
+        for i in range(8)
+    ),
+    "vragen.md": "".join(
+        f"Vraag: wat werkt voor groep {i}?\nAntwoord: een vaste coach en een werkgever.\n\n"
+        for i in range(10)
     ),
 }
 

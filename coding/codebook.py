@@ -6,7 +6,16 @@ import re
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from ingest.errors import yaml_problem
 
@@ -32,6 +41,19 @@ class Code(BaseModel):
     cues: list[str] = Field(default_factory=list, description="Cue expressions (lemmas)")
     examples: list[str] = Field(default_factory=list, description="Typical segments")
     color: str | None = Field(default=None, description="#RRGGBB for QDA tools")
+    codable: bool = Field(default=True, description="False for a category (REFI isCodable)")
+    guid: str | None = Field(default=None, description="The GUID another QDA tool gave it")
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # codable and guid only when they say something: a codebook without them dumps as it
+        # did before they existed, so the suggester's model fingerprints stay the same
+        data: dict[str, object] = handler(self)
+        if data.get("codable") is True:
+            data.pop("codable")
+        if data.get("guid") is None:
+            data.pop("guid", None)
+        return data
 
     @field_validator("dimension")
     @classmethod

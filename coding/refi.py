@@ -19,6 +19,7 @@ What the written files promise (see /work/shared/refi-qda/README.md and the REFI
 
 from __future__ import annotations
 
+import colorsys
 import functools
 import hashlib
 import io
@@ -38,12 +39,16 @@ from pydantic import ValidationError
 from .codebook import CIMO, Code, Codebook
 from .errors import CodingError
 from .models import CodedSegment, CodedTranscript
+from .refi_safe import Archive, local, namespace, parse_xml
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 FIXED_CREATED = datetime(1980, 1, 1, tzinfo=UTC)
 THEME_THRESHOLD = 0.5  # themes scoring at least this are exported when nothing was accepted
+# The user of accepted codings when no coder is named: a human, never the assistant (QualCoder
+# makes the first user the coder of whoever opens the file)
+HUMAN_CODER = "codeur"
 _GUID_NS = uuid.uuid5(uuid.NAMESPACE_URL, "urn:watwerkt:refi-qda")
 _ID_LINE = re.compile(r"(?:^|\n)[ \t]*watwerkt-id:[ \t]*(\S+)[ \t]*$")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -53,7 +58,6 @@ _CIMO_NAMES = {
     "M": {"m", "mechanisme", "mechanism"},
     "O": {"o", "uitkomst", "outcome"},
 }
-_MAX_QDE_BYTES = 256 * 1024 * 1024
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -115,6 +119,21 @@ def _default_id(code: Code) -> str:
     return f"{prefix}-{_slug(code.name)}"
 
 
+def code_guid(code: Code) -> str:
+    """The code's GUID: the one another tool gave it, else one derived from its id."""
+    return code.guid or _guid(f"code:{code.id}")
+
+
+def code_color(code: Code) -> str:
+    """The code's colour, else a soft colour whose hue is fixed by the code's id (every code
+    gets one: QualCoder and MAXQDA show codes by colour)."""
+    if code.color:
+        return code.color
+    hue = int(hashlib.sha1(code.id.encode()).hexdigest(), 16) % 360 / 360
+    red, green, blue = colorsys.hls_to_rgb(hue, 0.62, 0.55)
+    return "#" + "".join(f"{round(v * 255):02X}" for v in (red, green, blue))
+
+
 def _code_tree(ns: str, parent: Any, codebook: Codebook) -> None:
     """Nested ``<Codes>``; children follow the codebook's order under their parent."""
     children: dict[str | None, list[Code]] = {}
@@ -124,10 +143,9 @@ def _code_tree(ns: str, parent: Any, codebook: Codebook) -> None:
 
     def add(into: Any, code: Code) -> None:
         written.add(code.id)
-        attrs = {"guid": _guid(f"code:{code.id}"), "name": code.name, "isCodable": "true"}
-        if code.color:
-            attrs["color"] = code.color
-        el = _sub(into, ns, "Code", **attrs)
+        codable = "true" if code.codable else "false"
+        attrs = {"guid": code_guid(code), "name": code.name, "isCodable": codable}
+        el = _sub(into, ns, "Code", **attrs, color=code_color(code))
         lines = [code.definition.strip()] if code.definition.strip() else []
         if code.id != _default_id(code):
             lines.append(f"watwerkt-id: {code.id}")
@@ -174,12 +192,6 @@ def _codes_for(cs: CodedSegment, accepted: Mapping[str, Sequence[str]] | None) -
     return list(dict.fromkeys(chosen))
 
 
-def _score(cs: CodedSegment, code_id: str) -> float | None:
-    if code_id in cs.cimo_scores:
-        return cs.cimo_scores[code_id]
-    return next((t.score for t in cs.themes if t.code == code_id), None)
-
-
 def _check_text(coded: CodedTranscript) -> bytes:
     text = coded.transcript.text
     if "\r" in text or text.startswith("\ufeff") or unicodedata.normalize("NFC", text) != text:
@@ -198,6 +210,34 @@ def _short(text: str, limit: int = 60) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
+def resolve_cimo_map(codebook: Codebook, spec: str | Mapping[str, str] | None) -> dict[str, str]:
+    """``C=Context,I=Aanpak`` (or a mapping) as CIMO letter -> code id of ``codebook``.
+
+    The right-hand side is a code's id or name (case-insensitive). Letters the codebook has as
+    codes of its own map to themselves unless the coder says otherwise."""
+    pairs: dict[str, str] = {}
+    if isinstance(spec, str):
+        for part in (p.strip() for p in spec.split(",") if p.strip()):
+            letter, sep, target = part.partition("=")
+            if not sep:
+                raise CodingError(f"--cimo-map: {part!r} is not LETTER=CODE (e.g. I=Aanpak)")
+            pairs[letter.strip().upper()] = target.strip()
+    elif spec:
+        pairs = {k.upper(): v for k, v in spec.items()}
+    out = {c.id: c.id for c in codebook.cimo}
+    for letter, target in pairs.items():
+        if letter not in CIMO:
+            raise CodingError(f"--cimo-map: {letter} is not one of C, I, M, O")
+        low = target.lower()
+        code = codebook.get(target) or next(
+            (c for c in codebook.codes if c.name.strip().lower() == low), None
+        )
+        if code is None:
+            raise CodingError(f"--cimo-map: the codebook has no code {target!r} for {letter}")
+        out[letter] = code.id
+    return out
+
+
 def write_qdpx(
     coded: CodedTranscript,
     codebook: Codebook,
@@ -205,20 +245,29 @@ def write_qdpx(
     *,
     accepted: Mapping[str, Sequence[str]] | None = None,
     user_name: str = "watwerkt-assistent",
+    coder: str | None = None,
     model: str | None = None,
     created: datetime | None = None,
+    cimo_map: str | Mapping[str, str] | None = None,
 ) -> Path:
-    """Write a REFI-QDA project with the transcript and one coded selection per segment and code.
+    """Write a REFI-QDA project with the transcript and one coded selection per segment.
 
     Exported per segment: ``accepted[segment id]`` if ``accepted`` is given (segments missing
-    from it get nothing), else the CIMO code and the themes scoring >= THEME_THRESHOLD.
+    from it get nothing; the codings are ``coder``'s, default ``HUMAN_CODER``), else the
+    assistant's CIMO code and themes scoring >= THEME_THRESHOLD, as codings of ``user_name``.
+    Each selection carries one ``Coding`` per code (spec 1.5 §3.12). A CIMO letter becomes the
+    code ``cimo_map`` names for it (see ``resolve_cimo_map``); a letter the codebook has no code
+    for is left out (its score stays in the selection's Description), so a codebook without
+    C/I/M/O always exports. ``created`` (default: now) dates the project and every coding.
     """
     transcript = coded.transcript
     raw = _check_text(coded)
     model = model or coded.model
-    moment = _utc(created or FIXED_CREATED)
+    moment = _utc(created or datetime.now(UTC).replace(microsecond=0))
     stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-    user = _guid(f"user:{user_name}")
+    letters = resolve_cimo_map(codebook, cimo_map)
+    who = (coder or HUMAN_CODER) if accepted is not None else user_name
+    user = _guid(f"user:{who}")
     source = _guid(f"source:{transcript.name}:{hashlib.sha256(raw).hexdigest()}")
     known = {cs.segment.id for cs in coded.segments}
     unknown = sorted(set(accepted or {}) - known)
@@ -229,7 +278,7 @@ def write_qdpx(
     root = _sub(None, ns, "Project", name=transcript.name, origin="watwerkt")
     root.set("creatingUserGUID", user)
     root.set("creationDateTime", stamp)
-    _sub(_sub(root, ns, "Users"), ns, "User", guid=user, name=user_name)
+    _sub(_sub(root, ns, "Users"), ns, "User", guid=user, name=who)
     if codebook.codes:
         _code_tree(ns, _sub(root, ns, "CodeBook"), codebook)
     sources = _sub(root, ns, "Sources")
@@ -237,26 +286,47 @@ def write_qdpx(
     text_source.set("plainTextPath", f"internal://{source}.txt")
     for cs in coded.segments:
         seg = cs.segment
-        codes = _codes_for(cs, accepted)
-        if codes and transcript.text[seg.start : seg.end] != seg.text:
+        codes = []
+        for code_id in _codes_for(cs, accepted):
+            if code_id in CIMO and codebook.get(code_id) is None:
+                if code_id in letters:
+                    codes.append(letters[code_id])
+                elif accepted is not None:
+                    raise CodingError(
+                        f"segment {seg.id}: code {code_id} is not in the codebook; "
+                        "say which code plays that role with --cimo-map"
+                    )
+                continue
+            if codebook.get(code_id) is None:
+                raise CodingError(f"segment {seg.id}: code {code_id} is not in the codebook")
+            codes.append(code_id)
+        codes = list(dict.fromkeys(codes))
+        if not codes:
+            continue
+        if transcript.text[seg.start : seg.end] != seg.text:
             raise CodingError(
                 f"segment {seg.id}: text[{seg.start}:{seg.end}] differs from the segment text; "
                 "segment the transcript again"
             )
+        guid = _guid(f"selection:{source}:{seg.id}:{who}")
+        el = _sub(text_source, ns, "PlainTextSelection", guid=guid, name=_short(seg.text))
+        el.set("startPosition", str(seg.start))
+        el.set("endPosition", str(seg.end))
+        for key, value in dated.items():
+            el.set(key, value)
+        shown = [f"{c} {s:.2f}" for c, s in cs.cimo_scores.items()]
+        shown += [f"{t.code} {t.score:.2f}" for t in cs.themes]
+        _sub(el, ns, "Description", f"model {model}: {', '.join(shown) or 'geen score'}")
         for code_id in codes:
-            if codebook.get(code_id) is None:
-                raise CodingError(f"segment {seg.id}: code {code_id} is not in the codebook")
-            guid = _guid(f"selection:{source}:{seg.id}:{code_id}")
-            span = {"startPosition": str(seg.start), "endPosition": str(seg.end)}
-            el = _sub(text_source, ns, "PlainTextSelection", guid=guid, name=_short(seg.text))
-            for key, value in {**span, **dated}.items():
-                el.set(key, value)
-            score = _score(cs, code_id)
-            shown = f"score {score:.2f}" if score is not None else "geen score"
-            _sub(el, ns, "Description", f"model {model}, {shown}")
-            coding = _sub(el, ns, "Coding", guid=_guid(f"coding:{guid}"), **dated)
-            _sub(coding, ns, "CodeRef", targetGUID=_guid(f"code:{code_id}"))
-    privacy = " De tekst is gepseudonimiseerd." if transcript.pseudonymised else ""
+            code = codebook.get(code_id)
+            assert code is not None
+            coding = _sub(el, ns, "Coding", guid=_guid(f"coding:{guid}:{code_id}"), **dated)
+            _sub(coding, ns, "CodeRef", targetGUID=code_guid(code))
+    privacy = (
+        " De tekst is gepseudonimiseerd."
+        if transcript.pseudonymised
+        else " Namen behouden (--keep-names): de tekst is niet gepseudonimiseerd."
+    )
     _sub(root, ns, "Description", f"CIMO-suggesties van watwerkt (model {model}).{privacy}")
     qde = _serialise(root, "Project.xsd")
     return _write(path, _zip({"project.qde": qde, f"sources/{source}.txt": raw}, moment))
@@ -287,40 +357,35 @@ def write_qdc(codebook: Codebook, path: Path) -> Path:
 
 # -- import --------------------------------------------------------------------------------------
 def _load_xml(path: Path) -> tuple[Any, str]:
-    """The root element of a .qdc, or of the project.qde inside a .qdpx; and a default name."""
+    """The root element of a .qdc, or of the project.qde inside a .qdpx; and a default name.
+
+    Parsed with defusedxml; a .qdpx is opened through ``refi_safe.Archive``, which refuses
+    members outside the archive and members too large to unpack."""
     path = Path(path)
     not_refi = f"{path.name} is not a REFI-QDA file; export the codebook as .qdc or .qdpx"
     try:
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as zf:
-                qde = [i for i in zf.infolist() if i.filename.lower() == "project.qde"]
-                if not qde:
-                    raise CodingError(f"{not_refi} (the zip has no project.qde)")
-                if qde[0].file_size > _MAX_QDE_BYTES:
-                    raise CodingError(f"{path.name}: project.qde is too large to read")
-                data = zf.read(qde[0])
-        else:
+        is_zip = zipfile.is_zipfile(path)
+        if not is_zip:
             data = path.read_bytes()
     except OSError as exc:
         raise CodingError(f"cannot read {path} ({exc.strerror}); check the path") from exc
-    except zipfile.BadZipFile as exc:
-        raise CodingError(f"{not_refi} (broken zip: {exc})") from exc
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:
-        raise CodingError(f"{not_refi} (not XML: line {exc.lineno})") from exc
-    qname = etree.QName(root)
-    refi = (qname.namespace or "").startswith("urn:QDA-XML:")
-    if not refi or qname.localname not in ("Project", "CodeBook"):
-        raise CodingError(f"{not_refi} (root element is {qname.localname})")
-    return root, root.get("name") or path.stem
+    if is_zip:
+        with Archive(path) as archive:
+            root = archive.project()
+    else:
+        if data.startswith(b"PK"):
+            raise CodingError(f"{not_refi} (broken zip)")
+        root = parse_xml(data, path.name)
+    refi = namespace(root).startswith("urn:QDA-XML:")
+    if not refi or local(root.tag) not in ("Project", "CodeBook"):
+        raise CodingError(f"{not_refi} (root element is {local(root.tag)})")
+    return root, root.get("name") or "REFI-QDA"
 
 
 def _code_elements(root: Any) -> Iterator[tuple[Any, Any | None]]:
     """(Code element, parent Code element or None), depth first in document order."""
-    tag = f"{{{etree.QName(root).namespace}}}"
-    book = root if etree.QName(root).localname == "CodeBook" else root.find(f"{tag}CodeBook")
+    tag = f"{{{namespace(root)}}}"
+    book = root if local(root.tag) == "CodeBook" else root.find(f"{tag}CodeBook")
     codes = book.find(f"{tag}Codes") if book is not None else None
 
     def walk(el: Any, parent: Any | None) -> Iterator[tuple[Any, Any | None]]:
@@ -339,6 +404,15 @@ def _color(value: str | None) -> str | None:
     return value if re.fullmatch(r"#[0-9A-Fa-f]{6}", value) else None
 
 
+def _own_color(code_id: str, color: str | None) -> str | None:
+    """None for the colour ``code_color`` gives a code without one (lossless: writing
+    the code again gives it the same colour), so that write -> read keeps the codebook equal."""
+    if color is None:
+        return None
+    plain = Code(id=code_id, name=code_id, dimension="theme")
+    return None if color.upper() == code_color(plain).upper() else color
+
+
 def read_codebook(path: Path) -> Codebook:
     """A watwerkt Codebook from a REFI-QDA .qdc or the CodeBook of a .qdpx.
 
@@ -346,11 +420,22 @@ def read_codebook(path: Path) -> Codebook:
     CIMO codes C/I/M/O; codes nested under them CIMO sub-codes (``M-<slug>``); all others themes
     ``T-<slug>`` with their parent kept. A ``watwerkt-id:`` line in a Description wins.
     """
-    root, name = _load_xml(path)
-    ns = etree.QName(root).namespace
+    root, _ = _load_xml(path)
+    return codebook_from_root(root, Path(path).name)
+
+
+def codebook_from_root(root: Any, label: str) -> Codebook:
+    """The Codebook of a parsed REFI-QDA CodeBook or Project (see ``read_codebook``).
+
+    Its name and description come from the file's content (its name and origin), never from
+    the file's name, so the suggester's model fingerprint does not change when the file is
+    renamed. Foreign GUIDs, colours and categories (``isCodable="false"``) are kept."""
+    ns = namespace(root)
+    name = root.get("name") or "REFI-QDA"
+    origin = root.get("origin") or "REFI-QDA"
     elements = list(_code_elements(root))
     if not elements:
-        raise CodingError(f"{Path(path).name} has no codes; export a codebook with codes")
+        raise CodingError(f"{label} has no codes; export a codebook with codes")
     marked: dict[Any, str] = {}
     for el, _ in elements:
         match = _ID_LINE.search(el.findtext(f"{{{ns}}}Description") or "")
@@ -384,14 +469,18 @@ def read_codebook(path: Path) -> Codebook:
                 dimension=dimension,
                 parent=parent,
                 definition=definition,
-                color=_color(el.get("color")),
+                color=_own_color(code_id, _color(el.get("color"))),
+                codable=(el.get("isCodable") or "true").strip().lower() != "false",
+                guid=None
+                if el.get("guid") in (None, "", _guid(f"code:{code_id}"))
+                else el.get("guid"),
             )
         )
     try:
-        return Codebook(name=name, description=f"Geïmporteerd uit {Path(path).name}", codes=codes)
+        return Codebook(name=name, description=f"Geïmporteerd uit {origin}", codes=codes)
     except ValidationError as exc:
         why = exc.errors()[0]["msg"]
-        raise CodingError(f"{Path(path).name}: codebook is not usable ({why})") from exc
+        raise CodingError(f"{label}: codebook is not usable ({why})") from exc
 
 
 # -- validation ----------------------------------------------------------------------------------

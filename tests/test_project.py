@@ -192,9 +192,17 @@ def test_cli_codes_a_project_as_two_coders_and_exports_every_coding(tmp_path: Pa
     ns = {"q": PROJECT_NS}
     users = {u.get("guid"): u.get("name") for u in root.iterfind(".//q:User", ns)}
     assert sorted(users.values()) == ["anna", "bert"]
-    first_sel = root.find(".//q:PlainTextSelection", ns)
-    coders = sorted(users[c.get("creatingUser")] for c in first_sel.iterfind("q:Coding", ns))
-    assert coders == ["anna", "bert"]  # one selection carries both coders' codings
+    # one selection per segment and coder, carrying that coder's Codings: QualCoder files a
+    # coding under its selection's creatingUser
+    for sel in root.iterfind(".//q:PlainTextSelection", ns):
+        owners = {c.get("creatingUser") for c in sel.iterfind("q:Coding", ns)}
+        assert owners == {sel.get("creatingUser")}
+    first, second = root.findall(".//q:TextSource", ns)[0].findall("q:PlainTextSelection", ns)[:2]
+    assert (first.get("startPosition"), first.get("endPosition")) == (
+        second.get("startPosition"),
+        second.get("endPosition"),
+    )
+    assert sorted(users[s.get("creatingUser")] for s in (first, second)) == ["anna", "bert"]
     dates = {c.get("creationDateTime") for c in root.iterfind(".//q:Coding", ns)}
     assert all(d.startswith("20") for d in dates)  # real dates, not 1980
 

@@ -126,7 +126,7 @@ def test_selections_are_code_points_over_the_stored_text(coded, codebook, tmp_pa
     _, qde, txt = _unzip(write_qdpx(coded, codebook, tmp_path / "out.qdpx"))
     stored = txt.decode("utf-8")
     selections = etree.fromstring(qde).findall(".//q:PlainTextSelection", NS)
-    assert len(selections) == len(EXPECTED)
+    assert len(selections) == len({seg for seg, _ in EXPECTED})  # one per coded segment
     for sel in selections:
         start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
         assert stored[start:end] in SEGMENTS.values()
@@ -140,11 +140,13 @@ def test_exports_cimo_and_themes_above_half_with_scores(coded, codebook, tmp_pat
     _, qde, _ = _unzip(write_qdpx(coded, codebook, tmp_path / "out.qdpx"))
     assert _exported(qde) == EXPECTED  # s4 (no CIMO, theme 0.2) and T-nazorg (0.3) left out
     root = etree.fromstring(qde)
-    notes = {d.text for d in root.iterfind(".//q:PlainTextSelection/q:Description", NS)}
-    assert "model cimo-test 1.0, score 0.91" in notes
-    assert "model cimo-test 1.0, score 0.87" in notes
+    notes = [d.text for d in root.iterfind(".//q:PlainTextSelection/q:Description", NS)]
+    assert notes[0] == (
+        "model cimo-test 1.0: C 0.02, I 0.91, M 0.05, O 0.02, T-coaching 0.80, T-nazorg 0.30"
+    )
+    assert notes[1] == "model cimo-test 1.0: M 0.87, T-motivatie 0.66"
     for sel in root.iterfind(".//q:PlainTextSelection", NS):
-        assert len(sel.findall("q:Coding", NS)) == 1  # one Coding per selection and code
+        assert len(sel.findall("q:Coding", NS)) == 2  # one selection, a Coding per code (§3.12)
 
 
 def test_accepted_codes_are_exactly_what_is_exported(coded, codebook, tmp_path):
@@ -162,8 +164,9 @@ def test_accepted_codes_are_exactly_what_is_exported(coded, codebook, tmp_path):
 def test_reexport_is_byte_identical(coded, codebook, tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    a = write_qdpx(coded, codebook, tmp_path / "a" / "x.qdpx").read_bytes()
-    b = write_qdpx(coded, codebook, tmp_path / "b" / "y.qdpx").read_bytes()
+    first = datetime(2024, 1, 2, 9, 0, tzinfo=UTC)
+    a = write_qdpx(coded, codebook, tmp_path / "a" / "x.qdpx", created=first).read_bytes()
+    b = write_qdpx(coded, codebook, tmp_path / "b" / "y.qdpx", created=first).read_bytes()
     assert a == b
     when = datetime(2025, 3, 4, 10, 30, tzinfo=UTC)
     c = write_qdpx(coded, codebook, tmp_path / "c.qdpx", created=when).read_bytes()

@@ -311,13 +311,29 @@ def cmd_code(args: argparse.Namespace) -> int:
     if not args.no_report_evidence:
         app.ensure_index()
         search = report_search_for(app)
+    from coding.refi import resolve_cimo_map
+
+    cimo_map = resolve_cimo_map(codebook, args.cimo_map)  # refused before the models load
     suggester = make_suggester(codebook, app.index.embedder, app.settings.home / "models")
     coded = code_loaded(transcript, suggester, report_search=search)
+    if args.codebook:  # a codebook the coder brings: its codes by similarity (coding/foreign.py)
+        from coding.foreign import add_foreign_suggestions, examples_from_qdpx
+
+        assert suggester.model is not None
+        coded = add_foreign_suggestions(
+            coded,
+            codebook,
+            app.index.embedder,
+            known=suggester.model.themes,
+            mapped=set(cimo_map.values()),
+            examples=examples_from_qdpx(Path(args.codebook), codebook),
+        )
     written = []
     if args.qdpx:
         from coding.refi import write_qdpx
 
-        written.append(str(write_qdpx(coded, codebook, Path(args.qdpx), model=coded.model)))
+        qdpx = write_qdpx(coded, codebook, Path(args.qdpx), model=coded.model, cimo_map=cimo_map)
+        written.append(str(qdpx))
     if args.qdc:
         from coding.refi import write_qdc
 
@@ -621,6 +637,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--codebook", help="a codebook YAML or REFI-QDA .qdc (default: built in)")
     p.add_argument("--qdpx", metavar="OUT.qdpx", help="write a REFI-QDA project")
     p.add_argument("--qdc", metavar="OUT.qdc", help="write the codebook as REFI-QDA .qdc")
+    p.add_argument(
+        "--cimo-map",
+        metavar="C=CODE,I=...",
+        help="which codes of --codebook play the CIMO roles (code names or ids)",
+    )
     p.add_argument(
         "--keep-names",
         action="store_true",

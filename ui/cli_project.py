@@ -51,8 +51,10 @@ def cmd_project_new(args: argparse.Namespace) -> int:
     return 0
 
 
-def _suggester(args: argparse.Namespace, codebook):
-    from coding.pipeline import make_suggester
+def _suggester(args: argparse.Namespace, store):
+    """The project's suggester (built-in training data plus its reviewed codings, see
+    ``watwerkt project retrain``) and the report search for evidence."""
+    from coding.retrain import project_suggester
 
     from .cli import _app
     from .wiring import report_search_for
@@ -62,7 +64,7 @@ def _suggester(args: argparse.Namespace, codebook):
     if not getattr(args, "no_report_evidence", False):
         app.ensure_index()
         search = report_search_for(app)
-    return make_suggester(codebook, app.index.embedder, app.settings.home / "models"), search
+    return project_suggester(store, app.index.embedder, app.settings.home / "models"), search
 
 
 def _pseudonymiser(args: argparse.Namespace, store):
@@ -106,7 +108,7 @@ def cmd_project_add(args: argparse.Namespace) -> int:
         added = _import(args, store, [Path(p) for p in args.files])
         suggested = {}
         if not args.no_suggest:
-            suggester, search = _suggester(args, store.codebook())
+            suggester, search = _suggester(args, store)
             suggested = {t.name: suggest_stored(store, t, suggester, search) for t in added}
         data = {
             "project": store.name,
@@ -166,14 +168,48 @@ def cmd_project_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_project_retrain(args: argparse.Namespace) -> int:
+    from coding.retrain import retrain
+
+    from .cli import _app
+    from .wiring import report_search_for
+
+    app = _app(args)
+    search = None
+    if not args.no_report_evidence:
+        app.ensure_index()
+        search = report_search_for(app)
+    with _open(args, args.name) as store:
+        data = retrain(store, app.index.embedder, app.settings.home / "models", search)
+
+    def human() -> None:
+        n = sum(data["suggested"].values())  # type: ignore[attr-defined]
+        print(
+            f"{data['project']}: {data['learned']} reviewed segments learned from; "
+            f"model {data['model']}; {n} segments suggested again"
+        )
+
+    _emit(args, data, human)
+    return 0
+
+
 def cmd_project_export(args: argparse.Namespace) -> int:
     from coding.project_export import write_project_qdpx
 
+    if not (args.out or args.tables or args.cmo_table):
+        raise CodingError("give OUT.qdpx, --tables DIR or --cmo-table FILE: what to write")
     files = []
+    plot_note = None
     with _open(args, args.name) as store:
-        files.append(
-            write_project_qdpx(store, Path(args.out), include_assistant=not args.without_assistant)
-        )
+        if args.out:
+            assistant = not args.without_assistant
+            files.append(write_project_qdpx(store, Path(args.out), include_assistant=assistant))
+        if args.tables:
+            from coding.project_tables import write_tables
+
+            tables = write_tables(store, Path(args.tables))
+            files += [Path(f) for f in tables["written"]]  # type: ignore[attr-defined]
+            plot_note = tables.get("plot")
         if args.cmo_table:
             from coding.configurations import configuration_table, configurations
 
@@ -184,8 +220,38 @@ def cmd_project_export(args: argparse.Namespace) -> int:
             names = [t.name for t in store.transcripts()]
             out.write_text(configuration_table(configurations(store), names, fmt), "utf-8")
             files.append(out)
-    data = {"project": args.name, "written": [str(f) for f in files]}
-    _emit(args, data, lambda: print("\n".join(f"written: {f}" for f in files)))
+    data: dict[str, Any] = {"project": args.name, "written": [str(f) for f in files]}
+    if plot_note:
+        data["plot"] = plot_note
+
+    def human() -> None:
+        print("\n".join(f"written: {f}" for f in files))
+        if plot_note:
+            print(f"no plot: {plot_note}")
+
+    _emit(args, data, human)
+    return 0
+
+
+def cmd_project_import(args: argparse.Namespace) -> int:
+    from coding.refi_import import import_qdpx
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise CodingError(f"{path}: no such file; give a REFI-QDA .qdpx project")
+    report = import_qdpx(_home(args), path, args.project).as_dict()
+
+    def human() -> None:
+        print(
+            f"Project {report['project']} from {report['origin']}: {report['transcripts']} "
+            f"transcripts, {report['codes']} codes, {report['codings']} codings by "
+            f"{', '.join(report['coders']) or 'nobody'}, {report['memos']} memos, "
+            f"{report['sets']} sets"
+        )
+        for what, n in report["skipped"].items():
+            print(f"  left out: {n} x {what}")
+
+    _emit(args, report, human)
     return 0
 
 
@@ -241,7 +307,7 @@ def code_in_project(
                 )
         suggestions = store.suggestions(transcript_id=stored.id)
         if not suggestions and not args.blind:
-            suggester, search = _suggester(args, store.codebook())
+            suggester, search = _suggester(args, store)
             suggest_stored(store, stored, suggester, search)
             suggestions = store.suggestions(transcript_id=stored.id)
         known = {c.id for c in store.codebook().codes}
@@ -348,6 +414,15 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     q.set_defaults(func=cmd_project_add)
 
+    q = psub.add_parser(
+        "retrain", parents=[common], help="learn from accepted/changed codings, suggest again"
+    )
+    q.add_argument("name", metavar="NAME")
+    q.add_argument(
+        "--no-report-evidence", action="store_true", help="skip the report passage per segment"
+    )
+    q.set_defaults(func=cmd_project_retrain)
+
     q = psub.add_parser("list", parents=[common], help="list the projects")
     q.set_defaults(func=cmd_project_list)
 
@@ -355,9 +430,21 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     q.add_argument("name", metavar="NAME")
     q.set_defaults(func=cmd_project_status)
 
-    q = psub.add_parser("export", parents=[common], help="write a REFI-QDA .qdpx")
+    q = psub.add_parser(
+        "import", parents=[common], help="a REFI-QDA .qdpx (QualCoder, NVivo, ...) as a project"
+    )
+    q.add_argument("file", metavar="FILE.qdpx")
+    q.add_argument("--project", required=True, metavar="P", help="the new project's name")
+    q.set_defaults(func=cmd_project_import)
+
+    q = psub.add_parser("export", parents=[common], help="write a REFI-QDA .qdpx and tables")
     q.add_argument("name", metavar="NAME")
-    q.add_argument("out", metavar="OUT.qdpx")
+    q.add_argument("out", metavar="OUT.qdpx", nargs="?")
+    q.add_argument(
+        "--tables",
+        metavar="DIR",
+        help="also write codings per code x transcript, co-occurrence (CSV, Markdown), a PNG",
+    )
     q.add_argument(
         "--without-assistant", action="store_true", help="only the human coders' codings"
     )

@@ -95,7 +95,10 @@ def build_blocks(pages: list[list[str]]) -> list[Block]:
 
     in_table = False  # after a "Tabel ..." caption, until a full line of text
     titled = False  # the line before was a numbered heading or a chapter title
+    skip = -1  # the second line of a two-line sub-heading, already placed
     for i, (page, line) in enumerate(flat):
+        if i == skip:
+            continue
         if not line:
             close()
             in_table = False
@@ -144,9 +147,21 @@ def build_blocks(pages: list[list[str]]) -> list[Block]:
             close()
             current = Block(kind="item", lines=[(page, line)])
             continue
-        if _is_subheading(line, nxt, width) and (
-            not prev_text or prev_text.endswith(tuple(_TERMINAL))
+        starts_block = not prev_text or prev_text.endswith(tuple(_TERMINAL))
+        after = [(j, t) for j, (_, t) in enumerate(flat[i + 1 : i + 3], start=i + 1)]
+        if (
+            starts_block
+            and len(after) == 2
+            and after[0][1]
+            and _is_two_line_subheading(line, after[0][1], after[1][1], width)
+            and not (blocks and blocks[-1].kind in ("subheading", "table") and not prev_text)
         ):
+            close()
+            second = flat[after[0][0]]
+            blocks.append(Block(kind="subheading", lines=[(page, line), second]))
+            skip = after[0][0]
+            continue
+        if _is_subheading(line, nxt, width) and starts_block:
             close()
             if blocks and blocks[-1].kind in ("subheading", "table") and not prev_text:
                 # Title-like lines one after another are the rows of a table, not headings.
@@ -193,6 +208,21 @@ def _ends_paragraph(prev: str, line: str, width: float) -> bool:
         return True
     short = len(prev) < 0.8 * width
     return short and prev.endswith((*_TERMINAL, ")", '"', "'"))
+
+
+def _is_two_line_subheading(line: str, second: str, nxt: str, width: float) -> bool:
+    """A title that wrapped in a narrow column: two title-like lines, then a capitalised one."""
+    return (
+        len(line) >= 0.5 * width
+        and len((line + " " + second).split()) <= 12
+        and line[0].isupper()
+        and not line.endswith((*_TERMINAL, ",", "-"))
+        and second[0].islower()  # "CMO-configuratie Betere en ontsnipperde" / "initiatieven"
+        and len(second) < 0.7 * width
+        and not second.endswith((*_TERMINAL, ",", "-"))
+        and bool(nxt)
+        and (nxt[0].isupper() or nxt[0] in BULLET)
+    )
 
 
 def _is_subheading(line: str, nxt: str, width: float) -> bool:

@@ -643,3 +643,19 @@ def test_clean_pages_rejoins_a_numbered_heading_wrapped_onto_two_lines():
     _, _, _, sections = clean_pages([page])
     paths = [s.path for s in sections]
     assert ("2.3 Vraagstuk 2: versterken van de positie van jongeren op de arbeidsmarkt",) in paths
+
+
+def test_clean_pages_keeps_a_subheading_wrapped_in_a_narrow_column():
+    page = "\n".join(
+        [
+            "De partners willen graag betrokken zijn bij de bijeenkomsten.",
+            "CMO-configuratie Betere en ontsnipperde",
+            "initiatieven",
+            "Op basis van de ervaringen met samenwerking tussen partners en met het",
+            "platform kunnen we de volgende CMO-configuratie opstellen voor dit vraag-",
+            "stuk, met de mechanismen en de uitkomsten die daarbij horen en ook de",
+            "context waarin ze werken; zo ontstaat een beeld van wat werkt voor wie.",
+        ]
+    )
+    text, _, blocks, _ = clean_pages([page])
+    assert "CMO-configuratie Betere en ontsnipperde initiatieven" in [text[s:e] for s, e in blocks]

@@ -257,8 +257,9 @@ def write_qdpx(
     assistant's CIMO code and themes scoring >= THEME_THRESHOLD, as codings of ``user_name``.
     Each selection carries one ``Coding`` per code (spec 1.5 §3.12). A CIMO letter becomes the
     code ``cimo_map`` names for it (see ``resolve_cimo_map``); a letter the codebook has no code
-    for is left out (its score stays in the selection's Description), so a codebook without
-    C/I/M/O always exports. ``created`` (default: now) dates the project and every coding.
+    for, like a suggested code the codebook lacks, is left out (its score stays in the
+    selection's Description), so a codebook without C/I/M/O always exports; an accepted code
+    the codebook lacks is an error. ``created`` (default: now) dates the project and every coding.
     """
     transcript = coded.transcript
     raw = _check_text(coded)
@@ -298,6 +299,8 @@ def write_qdpx(
                     )
                 continue
             if codebook.get(code_id) is None:
+                if accepted is None:  # a suggestion for another codebook: its score stays shown
+                    continue
                 raise CodingError(f"segment {seg.id}: code {code_id} is not in the codebook")
             codes.append(code_id)
         codes = list(dict.fromkeys(codes))

@@ -341,3 +341,71 @@ def test_zip_without_project_and_missing_file_are_refused(tmp_path):
         read_codebook(path)
     with pytest.raises(CodingError, match="cannot read"):
         read_codebook(tmp_path / "bestaat-niet.qdc")
+
+
+# -- codebooks the coder brings ------------------------------------------------------------------
+def test_a_codebook_without_cimo_codes_exports_and_maps_the_roles(coded, tmp_path):
+    from coding.refi import resolve_cimo_map
+
+    nvivo = read_codebook(NVIVO)
+    assert nvivo.get("I") is None
+    # the suggester's CIMO letters have no code here: left out, never an error
+    out = write_qdpx(coded, nvivo, tmp_path / "plain.qdpx")
+    _, qde, _ = _unzip(out)
+    assert validate(qde, "Project.xsd") == [] and b"<Coding" not in qde
+    roles = resolve_cimo_map(nvivo, "I=programming, o=T-competencies")
+    assert roles == {"I": "T-programming", "O": "T-competencies"}
+    mapped = write_qdpx(coded, nvivo, tmp_path / "mapped.qdpx", cimo_map=roles)
+    root = etree.fromstring(_unzip(mapped)[1])
+    refs = [r.get("targetGUID") for r in root.iterfind(".//q:CodeRef", NS)]
+    guid = {c.id: c.guid for c in nvivo.codes}
+    assert refs == [guid["T-programming"], guid["T-competencies"]]  # s1 is I, s3 is O
+    assert all(el.get("color") for el in root.iterfind(".//q:Code", NS))
+    nvivo_guids = {
+        el.get("guid") for el in etree.fromstring(zipfile.ZipFile(NVIVO).read("project.qde")).iter()
+    }
+    assert {el.get("guid") for el in root.iterfind(".//q:Code", NS)} <= nvivo_guids
+    with pytest.raises(CodingError, match="no code 'bestaat niet' for M"):
+        resolve_cimo_map(nvivo, "M=bestaat niet")
+    with pytest.raises(CodingError, match="is not LETTER=CODE"):
+        resolve_cimo_map(nvivo, "Interventie")
+
+
+def test_the_codebook_and_its_fingerprint_do_not_depend_on_the_file_name(tmp_path):
+    import shutil
+
+    copy = tmp_path / "een heel andere naam.qdpx"
+    shutil.copy(NVIVO, copy)
+    a, b = read_codebook(NVIVO), read_codebook(copy)
+    assert a.model_dump() == b.model_dump()  # what Suggester.fingerprint hashes
+    assert "nvivo15" not in a.model_dump_json() and "andere naam" not in b.model_dump_json()
+    # codes without a GUID or colour of their own dump as before those fields existed
+    assert "codable" not in load_codebook().model_dump()["codes"][0]
+    assert "guid" not in load_codebook().model_dump()["codes"][0]
+
+
+def test_categories_and_foreign_guids_survive_a_codebook_round_trip(tmp_path):
+    qdc = tmp_path / "taguette.qdc"
+    qdc.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="Taguette 1.4"><Codes>'
+        '<Code guid="11111111-2222-4333-8444-555555555555" name="Thema" isCodable="false">'
+        '<Code guid="11111111-2222-4333-8444-666666666666" name="Wonen" isCodable="true"/>'
+        "</Code></Codes></CodeBook>",
+        encoding="utf-8",
+    )
+    book = read_codebook(qdc)
+    assert [(c.id, c.codable, c.guid) for c in book.codes] == [
+        ("T-thema", False, "11111111-2222-4333-8444-555555555555"),
+        ("T-wonen", True, "11111111-2222-4333-8444-666666666666"),
+    ]
+    again = write_qdc(book, tmp_path / "again.qdc").read_bytes()
+    assert validate(again, "Codebook.xsd") == []
+    root = etree.fromstring(again)
+    codes = root.findall(".//{urn:QDA-XML:codebook:1.0}Code")
+    assert [(c.get("guid"), c.get("isCodable")) for c in codes] == [
+        ("11111111-2222-4333-8444-555555555555", "false"),
+        ("11111111-2222-4333-8444-666666666666", "true"),
+    ]
+    assert all(re.fullmatch(r"#[0-9A-F]{6}", c.get("color")) for c in codes)
+    assert read_codebook(tmp_path / "again.qdc").codes == book.codes

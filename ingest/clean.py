@@ -271,6 +271,7 @@ def _is_common_word(word: str, lang: str = "nl") -> bool:
 # a closed compound is trusted from this frequency up, a stand-alone part only from the lexicon.
 _MIN_ZIPF = 1.0
 _MIN_ZIPF_ALONE = 2.5
+_MAX_WORD_CHARS = 60  # longer "words" (a hostile single-token line) are not looked up part by part
 
 
 def keep_hyphen(left: str, right: str, vocab: Vocabulary | None = None) -> bool:
@@ -341,6 +342,8 @@ def is_suspension(right: str, left: str = "") -> bool:
         return True
     lpart = left_match.group(1).lower()
     conj, nxt = match.group(1).lower(), match.group(2).lower()
+    if len(nxt) > _MAX_WORD_CHARS or len(lpart) > _MAX_WORD_CHARS:
+        return True  # no Dutch word is this long: leave the line as written (and stay linear)
     if not (_is_dutch_word(lpart + conj) or _is_known_compound(lpart + conj)):
         return True  # aanvraag- en verantwoordingsproces: "aanvraagen" is no word
     return any(

@@ -4,7 +4,7 @@ Stages (one run each): read + clean the PDF, chunk (spaCy), split chunks into se
 embed, write to Chroma, build BM25. Then, alternating in the same process so both meet the
 same machine load: the whole ingest into a fresh home with the embedding loop as it was
 (every chunk and sentence text, in order, batches of 16: "before"), as it is now (each
-distinct text once, shortest first, cold cache: "after"), and into another fresh home with the
+distinct text once, cold cache: "after"), and into another fresh home with the
 cache the "after" run filled ("after, another home").
 
 Run: .venv/bin/python benchmarks/first_ingest.py [--rounds N] [--json]

@@ -8,7 +8,7 @@ similarity, with the embedder the suggester uses (``rag.embed``):
   (``examples``: from a project's codings, or from the selections inside the ``.qdpx`` the
   codebook came from);
 * a segment's similarity to a code is the larger of its cosine to the description and the mean
-  of its three highest cosines to the coder's examples of the code;
+  of its three highest cosines to the coder's examples of the code (not counting itself);
 * embedding cosines sit in a narrow band for every pair of texts, so a raw cosine says little;
   what says something is a segment standing out *for that code* among the transcript's
   segments. Per code the cosines are standardised over the transcript's segments (z), and the
@@ -68,7 +68,11 @@ def similarity(
         mine = [t for t in (examples or {}).get(code.id, ()) if t.strip()]
         if mine:
             ex = np.asarray(embedder.embed_query(mine), dtype=np.float32)
-            top = np.sort(seg @ ex.T, axis=1)[:, -TOP_EXAMPLES:]
+            to_examples = seg @ ex.T
+            # a segment that is itself an example says nothing about it (as the suggester
+            # leaves a training example out of its own nearest neighbours)
+            to_examples[np.asarray([[t == e for e in mine] for t in texts])] = -1.0
+            top = np.sort(to_examples, axis=1)[:, -TOP_EXAMPLES:]
             sims[:, j] = np.maximum(sims[:, j], top.mean(axis=1))
     return sims
 
@@ -132,3 +136,42 @@ def examples_from_qdpx(path: Path, codebook: Codebook) -> dict[str, list[str]]:
                 for _, code, _, _ in rows:
                     out.setdefault(code, []).append(source.text[a:b])
     return out
+
+
+def suggest_foreign_stored(store, stored, embedder, known: Iterable[str] = ()) -> int:
+    """Add similarity suggestions for the project codebook's foreign codes to the stored
+    suggestions of one transcript, with every coder's kept codings in the project as examples;
+    the number of segments that got one."""
+    from .models import Transcript
+
+    codebook = store.codebook()
+    if not foreign_codes(codebook, known):
+        return 0
+    suggestions = store.suggestions(transcript_id=stored.id)
+    if not suggestions:
+        return 0
+    texts = {s.id: s.text for s in store.segments()}
+    examples: dict[str, list[str]] = {}
+    for c in store.codings():
+        if c.kept:
+            examples.setdefault(c.code, []).append(texts[c.segment_id])
+    segments = [s for s in store.segments(stored.id) if s.id in suggestions]
+    model = next(iter(suggestions.values())).model
+    coded = CodedTranscript(
+        Transcript(stored.name, stored.text, (), stored.pseudonymised),
+        tuple(
+            CodedSegment(
+                s.as_segment(),
+                suggestions[s.id].cimo,
+                suggestions[s.id].scores,
+                tuple(CodeSuggestion(code, score) for code, score in suggestions[s.id].themes),
+                suggestions[s.id].evidence,
+            )
+            for s in segments
+        ),
+        model,
+    )
+    added = add_foreign_suggestions(coded, codebook, embedder, known=known, examples=examples)
+    store.add_suggestions(stored.id, added)
+    before = {cs.segment.id: len(cs.themes) for cs in coded.segments}
+    return sum(1 for cs in added.segments if len(cs.themes) > before[cs.segment.id])

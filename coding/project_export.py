@@ -76,6 +76,8 @@ def write_project_qdpx(store: ProjectStore, path: Path, *, include_assistant: bo
     if include_assistant and models:
         for sid, sug in store.suggestions(models[0]).items():
             for code in sug.codes(THEME_THRESHOLD):
+                if code not in known:  # a CIMO letter a foreign codebook has no code for
+                    continue
                 codings[sid].append((assistant_coder(sug.model), code, sug.created))
             shown = ", ".join(f"{k} {v:.2f}" for k, v in sug.scores.items())
             scores[sid] = f"model {sug.model}: {shown}"

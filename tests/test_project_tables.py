@@ -177,3 +177,33 @@ def test_cli_imports_a_qdpx_and_exports_it_with_tables(store, tmp_path, watwerkt
         assert frequency_rows(copy) == frequency_rows(store)
     again = _cli(["project", "export", "kopie", "--tables", str(tmp_path / "tab2")])
     assert all("tab2" in p for p in again["written"])
+
+
+def test_a_project_with_a_foreign_codebook_gets_suggestions_from_the_coders_codings(tmp_path):
+    from coding.foreign import suggest_foreign_stored
+    from coding.project_export import write_project_qdpx
+    from coding.refi import validate
+
+    parts = [*PARTS[:5], "Op het mbo leerde ik lassen.", "Het mbo was zwaar."]
+    with create_project(tmp_path / "home", "vreemd", BOOK) as st:
+        coded = _coded(parts)
+        stored = st.add_transcript(coded.transcript, [cs.segment for cs in coded.segments])
+        cimo = CodedTranscript(
+            coded.transcript,
+            tuple(CodedSegment(cs.segment, "I", {"I": 0.9}) for cs in coded.segments),
+            "cimo-test",
+        )
+        st.add_suggestions(stored.id, cimo)
+        last = st.segments(stored.id)[-1]
+        st.set_coding(last.id, "anna", ["T-school"], "added")
+        assert suggest_foreign_stored(st, stored, WordEmbedder()) >= 2
+        sugs = st.suggestions(transcript_id=stored.id)
+        by_text = {s.text: sugs[s.id] for s in st.segments(stored.id)}
+        assert "T-school" in dict(by_text["Op het mbo leerde ik lassen."].themes)
+        assert "T-werk" in dict(by_text[PARTS[0]].themes)
+        # the assistant's "I" has no code in this codebook: left out, the export still works
+        out = write_project_qdpx(st, tmp_path / "vreemd.qdpx")
+    import zipfile
+
+    qde = zipfile.ZipFile(out).read("project.qde")
+    assert validate(qde, "Project.xsd") == [] and qde.count(b"<Coding ") >= 3

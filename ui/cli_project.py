@@ -67,6 +67,14 @@ def _suggester(args: argparse.Namespace, store):
     return project_suggester(store, app.index.embedder, app.settings.home / "models"), search
 
 
+def _suggest_foreign(store, stored, suggester) -> None:
+    """Suggestions for the codes of a codebook the coder brought (coding/foreign.py)."""
+    from coding.foreign import suggest_foreign_stored
+
+    known = suggester.model.themes if suggester.model is not None else {}
+    suggest_foreign_stored(store, stored, suggester.embedder, known)
+
+
 def _pseudonymiser(args: argparse.Namespace, store):
     if args.keep_names:
         return None
@@ -110,6 +118,8 @@ def cmd_project_add(args: argparse.Namespace) -> int:
         if not args.no_suggest:
             suggester, search = _suggester(args, store)
             suggested = {t.name: suggest_stored(store, t, suggester, search) for t in added}
+            for t in added:
+                _suggest_foreign(store, t, suggester)
         data = {
             "project": store.name,
             "added": [
@@ -309,6 +319,7 @@ def code_in_project(
         if not suggestions and not args.blind:
             suggester, search = _suggester(args, store)
             suggest_stored(store, stored, suggester, search)
+            _suggest_foreign(store, stored, suggester)
             suggestions = store.suggestions(transcript_id=stored.id)
         known = {c.id for c in store.codebook().codes}
         done = {c.segment_id for c in store.codings(args.coder, stored.id)}
@@ -318,7 +329,8 @@ def code_in_project(
         stopped = False
         for seg in todo:
             sug = None if args.blind else suggestions.get(seg.id)
-            offered = sug.codes(THEME_THRESHOLD) if sug else ()
+            # a CIMO letter the project's codebook has no code for is not offered
+            offered = tuple(c for c in sug.codes(THEME_THRESHOLD) if c in known) if sug else ()
             shown = (
                 " ".join(
                     f"{c} {sug.scores.get(c, dict(sug.themes).get(c, 0.0)):.2f}" for c in offered

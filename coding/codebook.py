@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
@@ -128,3 +129,31 @@ def load_codebook(path: Path | None = None) -> Codebook:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise CodingError(f"codebook {path}: {where}: {first['msg']}; fix the file") from exc
+
+
+def resolve_cimo_map(codebook: Codebook, spec: str | Mapping[str, str] | None) -> dict[str, str]:
+    """``C=Context,I=Aanpak`` (or a mapping) as CIMO letter -> code id of ``codebook``.
+
+    The right-hand side is a code's id or name (case-insensitive). Letters the codebook has as
+    codes of its own map to themselves unless the coder says otherwise."""
+    pairs: dict[str, str] = {}
+    if isinstance(spec, str):
+        for part in (p.strip() for p in spec.split(",") if p.strip()):
+            letter, sep, target = part.partition("=")
+            if not sep:
+                raise CodingError(f"--cimo-map: {part!r} is not LETTER=CODE (e.g. I=Aanpak)")
+            pairs[letter.strip().upper()] = target.strip()
+    elif spec:
+        pairs = {k.upper(): v for k, v in spec.items()}
+    out = {c.id: c.id for c in codebook.cimo}
+    for letter, target in pairs.items():
+        if letter not in CIMO:
+            raise CodingError(f"--cimo-map: {letter} is not one of C, I, M, O")
+        low = target.lower()
+        code = codebook.get(target) or next(
+            (c for c in codebook.codes if c.name.strip().lower() == low), None
+        )
+        if code is None:
+            raise CodingError(f"--cimo-map: the codebook has no code {target!r} for {letter}")
+        out[letter] = code.id
+    return out

@@ -8,10 +8,13 @@ What the written files promise (see /work/shared/refi-qda/README.md and the REFI
   (pseudonymised) transcript text and the suggestions.
 * ``PlainTextSelection`` positions are 0-based code points, end exclusive, over that text.
 * Every file validates against the schemas in ``coding/schemas`` (checked before writing).
-* Output is byte-identical for the same input: GUIDs are uuid5 of stable names and every date is
-  ``created``. ``created`` defaults to ``FIXED_CREATED`` (1980-01-01T00:00:00Z, the ZIP epoch),
-  an obviously artificial date; callers that want a real one pass it (e.g. when the transcript
-  was coded), and re-exports stay identical as long as they pass the same value.
+* Output is byte-identical for the same input and ``created``: GUIDs are uuid5 of stable names
+  (or the GUIDs another tool gave the codes) and every date is ``created``, which defaults to
+  now: a coding carries its real date, never 1980-01-01.
+* One ``PlainTextSelection`` per coded segment carries a ``Coding`` per code (spec 1.5 §3.12),
+  all by one user: the assistant for suggestions, the human coder for accepted codes (QualCoder
+  files a coding under its selection's user and takes the first user as its own coder).
+* Every code has a colour (``code_color``) and keeps ``isCodable="false"`` if it is a category.
 * Ids the names cannot carry (``T-talent`` for "talentontwikkeling") are kept in the code's
   ``Description`` as a last line ``watwerkt-id: T-talent``, so write_qdc -> read_codebook keeps
   them.
@@ -36,7 +39,7 @@ from typing import Any
 from lxml import etree
 from pydantic import ValidationError
 
-from .codebook import CIMO, Code, Codebook
+from .codebook import CIMO, Code, Codebook, resolve_cimo_map
 from .errors import CodingError
 from .models import CodedSegment, CodedTranscript
 from .refi_safe import Archive, local, namespace, parse_xml
@@ -44,7 +47,6 @@ from .refi_safe import Archive, local, namespace, parse_xml
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
-FIXED_CREATED = datetime(1980, 1, 1, tzinfo=UTC)
 THEME_THRESHOLD = 0.5  # themes scoring at least this are exported when nothing was accepted
 # The user of accepted codings when no coder is named: a human, never the assistant (QualCoder
 # makes the first user the coder of whoever opens the file)
@@ -208,34 +210,6 @@ def _check_text(coded: CodedTranscript) -> bytes:
 def _short(text: str, limit: int = 60) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
-def resolve_cimo_map(codebook: Codebook, spec: str | Mapping[str, str] | None) -> dict[str, str]:
-    """``C=Context,I=Aanpak`` (or a mapping) as CIMO letter -> code id of ``codebook``.
-
-    The right-hand side is a code's id or name (case-insensitive). Letters the codebook has as
-    codes of its own map to themselves unless the coder says otherwise."""
-    pairs: dict[str, str] = {}
-    if isinstance(spec, str):
-        for part in (p.strip() for p in spec.split(",") if p.strip()):
-            letter, sep, target = part.partition("=")
-            if not sep:
-                raise CodingError(f"--cimo-map: {part!r} is not LETTER=CODE (e.g. I=Aanpak)")
-            pairs[letter.strip().upper()] = target.strip()
-    elif spec:
-        pairs = {k.upper(): v for k, v in spec.items()}
-    out = {c.id: c.id for c in codebook.cimo}
-    for letter, target in pairs.items():
-        if letter not in CIMO:
-            raise CodingError(f"--cimo-map: {letter} is not one of C, I, M, O")
-        low = target.lower()
-        code = codebook.get(target) or next(
-            (c for c in codebook.codes if c.name.strip().lower() == low), None
-        )
-        if code is None:
-            raise CodingError(f"--cimo-map: the codebook has no code {target!r} for {letter}")
-        out[letter] = code.id
-    return out
 
 
 def write_qdpx(

@@ -2,96 +2,95 @@
 
 Each of the twelve labelled training transcripts is held out in turn; the suggester trains on
 the development set, the report's statements, the codebook's examples and the other
-transcripts, and codes the held-out transcript's sentences. Reported per batch of transcripts
-(two authors' batches), with and without the other batch in the training data, so that the
-value of each batch is measured on transcripts it does not contain. Then, over all twelve, the
-macro-F1 at each confidence floor below which no code is suggested.
+transcripts, and codes the held-out transcript's sentences in order. Several feature sets run
+in the same folds, one after the other, so the gain of each step is measured in one run:
 
-Run: .venv/bin/python benchmarks/coding_transcripts_cv.py [--home DIR]
+- before: embedding, cue rules and the nearest example per class (the model until cimo-2);
+- own transcript never a neighbour: in training, a sentence's nearest examples never come from
+  its own transcript (a transcript never seen has none there either);
+- context: also the nearest example per class of what was said just before the sentence, alone
+  and weighted by the sentence's brevity (a learned weight: the shorter the sentence, the more
+  its context can count). The interviewer's turns of these twelve transcripts were not kept, so
+  here the context is the respondent's previous sentence; `watwerkt code` also reads the
+  interviewer's question before a turn's first sentence;
+- context, own transcript as neighbour: the shipped feature set (cimo-3; the group exclusion
+  measured slightly worse both with and without context, so it is off).
+
+Then, for the last feature set, per batch of transcripts (two authors) and the macro-F1 at each
+confidence floor below which no code is suggested. Nothing here reads the held-out interviews of
+tests/data/coding_holdout/.
+
+Run: nice -n 10 .venv/bin/python benchmarks/coding_transcripts_cv.py [--embed-cache FILE]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
-import yaml
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-BATCHES = {
-    "batch 1": [f"train_{i}.txt" for i in range(1, 7)],
-    "batch 2": [f"train_{i}.txt" for i in range(7, 13)],
+import coding_cv_common as common
+
+CONFIGS: dict[str, dict[str, bool]] = {
+    "before (cimo-2 features)": {"context": False, "exclude_group": False},
+    "+ own transcript never a neighbour": {"context": False, "exclude_group": True},
+    "+ context (previous sentence / question)": {"context": True, "exclude_group": True},
+    "context, own transcript as neighbour": {"context": True, "exclude_group": False},
 }
 
 
-def main() -> int:
-    from coding_transcripts import LABELS, macro_f1
+def loto(suggester, base, sentences, files) -> tuple[list[str], list[np.ndarray], list[str]]:
+    """Gold labels, probabilities and files, each file coded by a model trained without it."""
+    gold: list[str] = []
+    probs: list[np.ndarray] = []
+    where: list[str] = []
+    for name in files:
+        suggester.fit(base + [e for e in sentences if e.group != name], themes=False)
+        test = [e for e in sentences if e.group == name]
+        probs.extend(suggester.predict_proba([e.text for e in test], [e.context for e in test])[0])
+        gold.extend(e.label for e in test)
+        where.extend(name for _ in test)
+    return gold, probs, where
 
+
+def main() -> int:
     from coding.classify import NULL_THRESHOLD, Suggester
-    from coding.codebook import load_codebook
-    from coding.training import (
-        TRANSCRIPT_SET,
-        Example,
-        codebook_examples,
-        load_dev_set,
-        report_examples,
-    )
-    from ui.settings import get_settings
-    from ui.wiring import App
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--home", type=Path, help="an existing WATWERKT_HOME (default: fresh)")
+    parser.add_argument("--embed-cache", type=Path, default=common.DEFAULT_CACHE)
+    parser.add_argument(
+        "--only", type=int, nargs="+", help="run only these feature sets (0-based, in order)"
+    )
     args = parser.parse_args()
-    home = args.home or Path(tempfile.mkdtemp(prefix="watwerkt-coding-cv-"))
-    app = App(get_settings(home=home), show_progress=False)
-    codebook = load_codebook(None)
-    rows = yaml.safe_load(TRANSCRIPT_SET.read_text(encoding="utf-8"))["sentences"]
-    labelled = [
-        (r["file"], Example(r["text"], r["label"] or "none", (), "transcripts")) for r in rows
-    ]
-    base = [*load_dev_set(), *report_examples(), *codebook_examples(codebook)]
-    suggester = Suggester(codebook, app.index.embedder)
-
-    def held_out(files: list[str], allowed: set[str]) -> tuple[list[str], list[np.ndarray]]:
-        """Gold labels and predicted probabilities, each file coded by a model without it."""
-        gold, probs = [], []
-        for name in files:
-            suggester.fit(base + [e for f, e in labelled if f != name and f in allowed])
-            test = [e for f, e in labelled if f == name]
-            probs.extend(suggester.predict_proba([e.text for e in test])[0])
-            gold.extend(e.label for e in test)
-        return gold, probs
-
-    def scores(gold: list[str], probs: list[np.ndarray], floor: float) -> tuple[float, float]:
-        pred = [LABELS[int(np.argmax(p))] if p.max() >= floor else "none" for p in probs]
-        pairs = list(zip(gold, pred, strict=True))
-        return macro_f1(pairs)[0], float(np.mean([g == q for g, q in pairs]))
-
-    everything = {f for f, _ in labelled}
-    gold_all: list[str] = []
-    probs_all: list[np.ndarray] = []
-    for name, files in BATCHES.items():
-        alone = scores(*held_out(files, set(files)), NULL_THRESHOLD)
-        gold, probs = held_out(files, everything)
-        both = scores(gold, probs, NULL_THRESHOLD)
-        gold_all += gold
-        probs_all += probs
-        print(
-            f"{name} held out one transcript at a time: macro-F1 {alone[0]:.3f} "
-            f"(accuracy {alone[1]:.3f}) without the other batch, {both[0]:.3f} "
-            f"({both[1]:.3f}) with it"
+    codebook, base, sentences = common.data()
+    embedder = common.embedder(args.embed_cache)
+    files = list(dict.fromkeys(e.group for e in sentences))
+    print(f"{len(files)} transcripts, {len(sentences)} sentences; floor {NULL_THRESHOLD:.2f}")
+    last = None
+    for i, (label, options) in enumerate(CONFIGS.items()):
+        if args.only is not None and i not in args.only:
+            continue
+        suggester = Suggester(
+            codebook, embedder, context=options["context"], exclude_group=options["exclude_group"]
         )
-    # the confidence floor below which no code is suggested (coding.classify.NULL_THRESHOLD),
-    # over the "with it" runs: every transcript coded by a model trained on all the others
+        last = gold, probs, where = loto(suggester, base, sentences, files)
+        f1, acc = common.score(gold, common.predictions(probs, NULL_THRESHOLD))
+        print(f"{label}: macro-F1 {f1:.3f} (accuracy {acc:.3f})", flush=True)
+    assert last is not None
+    gold, probs, where = last
+    for batch, names in common.BATCHES.items():
+        idx = [i for i, w in enumerate(where) if w in names]
+        f1, acc = common.score(
+            [gold[i] for i in idx], common.predictions([probs[i] for i in idx], NULL_THRESHOLD)
+        )
+        print(f"  {batch} transcripts (other batch in training): macro-F1 {f1:.3f} ({acc:.3f})")
     for floor in (0.0, 0.3, 0.35, 0.4, 0.45, 0.5):
-        f1, _ = scores(gold_all, probs_all, floor)
-        print(f"all {len(everything)} transcripts, confidence floor {floor:.2f}: macro-F1 {f1:.3f}")
+        f1, _ = common.score(gold, common.predictions(probs, floor))
+        print(f"  confidence floor {floor:.2f}: macro-F1 {f1:.3f}")
     return 0
 
 

@@ -28,15 +28,33 @@ from .training import Example
 # and shipped, so that a first `watwerkt code` need not embed the training examples
 # (python -m coding.ship_model writes it; it is only used while its fingerprint matches).
 SHIPPED_MODELS = Path(__file__).resolve().parent / "data" / "models"
-MODEL_VERSION = "cimo-2"  # 2: pseudonym placeholders read as stand-ins
+MODEL_VERSION = "cimo-3"  # 2: pseudonym placeholders read as stand-ins; 3: context of a segment
 # Below this probability for the best code, no code is suggested (cimo null). Chosen by
 # leave-one-transcript-out CV over the 534 labelled transcript sentences (macro-F1 0.715 with
 # no floor, 0.713 at 0.30, 0.697 at 0.40, 0.680 at 0.50): a floor only for near-uniform cases.
 NULL_THRESHOLD = 0.30
 THEME_THRESHOLD = 0.5
+# Weight of a segment a project's coder accepted or changed (coding.retrain) against one built-in
+# example: the study's own coder speaks for the study. Chosen by the leave-one-transcript-out
+# learning curve (benchmarks/coding_learning_curve.py), not on the held-out interviews.
+PROJECT_WEIGHT = 2.0
 MIN_THEME_EXAMPLES = 6
 
 ReportSearch = Callable[[str], Evidence | None]
+
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def brevity(text: str) -> float:
+    """1 for a one-word answer ("Wisselend."), falling towards 0 with length: how much of a
+    segment's meaning must come from what was said before it."""
+    return 1.0 / (1.0 + max(len(_WORD.findall(text)) - 1, 0) / 3.0)
+
+
+def order_contexts(texts: Sequence[str]) -> list[str]:
+    """The context of each sentence of a list in transcript order: the sentence before it."""
+    return ["", *texts[:-1]] if texts else []
 
 
 _PLACEHOLDER = re.compile(r"\[([A-Z]+)-\d+\]")
@@ -81,18 +99,42 @@ class TrainedModel:
     train_labels: np.ndarray
     train_texts: list[str]
     name: str
+    context: bool = False  # whether its features include the segment's context
 
 
 class Suggester:
     """Suggests CIMO codes and themes; ``fit`` on examples, then ``suggest`` for segments."""
 
-    def __init__(self, codebook: Codebook, embedder, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        codebook: Codebook,
+        embedder,
+        cache_dir: Path | None = None,
+        context: bool = True,
+        exclude_group: bool = False,
+        project_weight: float = PROJECT_WEIGHT,
+    ) -> None:
         self.codebook = codebook
         self.embedder = embedder
         self.cache_dir = cache_dir
+        # context: read each segment with what was said just before it (the question, or the
+        # previous sentence); exclude_group: a training example's nearest-example features
+        # never come from its own transcript, as they cannot for a transcript never seen. Off:
+        # leave-one-transcript-out CV found it slightly worse (0.729 against 0.735 with
+        # context, 0.707 against 0.713 without; benchmarks/coding_transcripts_cv.py)
+        self.context = context
+        self.exclude_group = exclude_group
+        self.project_weight = project_weight
         self.matcher = CueMatcher(codebook)
         self.model: TrainedModel | None = None
         self._vectors: dict[str, np.ndarray] = {}
+        self._hits: dict[str, list[CueHit]] = {}
+
+    def _cue_hits(self, texts: Sequence[str]) -> list[list[CueHit]]:
+        """Cue matches per text, each distinct text parsed once (cross-validation refits)."""
+        todo = list(dict.fromkeys(t for t in texts if t not in self._hits))
+        self._hits.update(zip(todo, self.matcher.hits(todo), strict=True))
+        return [self._hits[t] for t in texts]
 
     # -- features -------------------------------------------------------------------------
     def _features(
@@ -101,14 +143,40 @@ class Suggester:
         hits: Sequence[Sequence[CueHit]],
         train_vectors: np.ndarray,
         train_labels: np.ndarray,
-        exclude_self: bool = False,
+        context: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+        exclude: np.ndarray | None = None,
+        context_exclude: np.ndarray | None = None,
     ) -> np.ndarray:
+        """Embedding, cue counts and nearest example per class of each segment; with
+        ``context`` = (context vectors, has-context flags, brevity) also the nearest example
+        per class of its context, alone and weighted by the segment's brevity. ``exclude``
+        masks (row, training example) pairs that may not serve as nearest examples."""
         sims = vectors @ train_vectors.T
-        if exclude_self:
-            np.fill_diagonal(sims, -1.0)
+        if exclude is not None:
+            sims[exclude] = -1.0
         nearest = _nearest(sims, train_labels, len(LABELS))
         cues = np.vstack([cue_features(h) for h in hits]) if hits else np.zeros((0, 5))
-        return np.hstack([vectors, cues, nearest]).astype(np.float32)
+        blocks = [vectors, cues, nearest]
+        if context is not None:
+            ctx_vectors, has, short = context
+            ctx_sims = ctx_vectors @ train_vectors.T
+            if context_exclude is not None:
+                ctx_sims[context_exclude] = -1.0
+            ctx_near = _nearest(ctx_sims, train_labels, len(LABELS)) * has[:, None]
+            blocks += [ctx_near, has[:, None], short[:, None], ctx_near * short[:, None]]
+        return np.hstack(blocks).astype(np.float32)
+
+    def _context(self, texts: Sequence[str], contexts: Sequence[str]):
+        """(vectors, has-context flags, brevity) of the segments' contexts."""
+        has = np.asarray([bool(c.strip()) for c in contexts], dtype=np.float32)
+        ctx = [model_text(c) if c.strip() else "" for c in contexts]
+        todo = [c for c in ctx if c]
+        vecs = np.zeros((len(ctx), self.embedder.dim), dtype=np.float32)
+        if todo:
+            found = _embed(self.embedder, todo, self._vectors)
+            vecs[[i for i, c in enumerate(ctx) if c]] = found
+        short = np.asarray([brevity(t) for t in texts], dtype=np.float32)
+        return vecs, has, short
 
     # -- training -------------------------------------------------------------------------
     def fingerprint(self, examples: Sequence[Example]) -> str:
@@ -116,27 +184,52 @@ class Suggester:
             [
                 MODEL_VERSION,
                 self.embedder.name,
+                self.context,
+                self.exclude_group,
+                self.project_weight if any(e.source == "project" for e in examples) else None,
                 self.codebook.model_dump(),
-                [(e.text, e.label, e.themes) for e in examples],
+                [(e.text, e.label, e.themes, e.context, e.group) for e in examples],
             ],
             sort_keys=True,
             ensure_ascii=False,
         )
         return hashlib.sha1(raw.encode()).hexdigest()[:12]
 
-    def fit(self, examples: Sequence[Example], calibrate: bool = True) -> TrainedModel:
+    def fit(
+        self, examples: Sequence[Example], calibrate: bool = True, themes: bool = True
+    ) -> TrainedModel:
+        """Train on ``examples``; ``themes=False`` fits the CIMO model only (benchmarks)."""
         texts = [model_text(e.text) for e in examples]
         y = np.asarray([LABELS.index(e.label) for e in examples])
         vectors = _embed(self.embedder, texts, self._vectors)
-        hits = self.matcher.hits(texts)
-        x = self._features(vectors, hits, vectors, y, exclude_self=True)
-        cimo = SoftmaxRegression().fit(x, y, len(LABELS))
+        hits = self._cue_hits(texts)
+        exclude = np.eye(len(texts), dtype=bool)
+        if self.exclude_group:
+            _, group = np.unique([e.group for e in examples], return_inverse=True)
+            grouped = np.asarray([bool(e.group) for e in examples])
+            exclude |= (group[:, None] == group[None, :]) & grouped[:, None]
+        context = context_exclude = None
+        if self.context:
+            contexts = [e.context for e in examples]
+            context = self._context(texts, contexts)
+            # the sentence a context is made of is no neighbour of it (it is the context)
+            context_exclude = exclude.copy()
+            where: dict[str, list[int]] = {}
+            for j, t in enumerate(texts):
+                where.setdefault(t, []).append(j)
+            for i, c in enumerate(contexts):
+                context_exclude[i, where.get(model_text(c), [])] = True
+        x = self._features(vectors, hits, vectors, y, context, exclude, context_exclude)
+        weights = np.asarray(
+            [self.project_weight if e.source == "project" else 1.0 for e in examples]
+        )
+        cimo = SoftmaxRegression().fit(x, y, len(LABELS), weights)
         if calibrate and len(examples) >= 50:
             cimo.calibrate(self._cv_logits(x, y), y)
-        themes: dict[str, SoftmaxRegression] = {}
+        theme_models: dict[str, SoftmaxRegression] = {}
         # sentences labelled for CIMO only say nothing about themes: no negatives for them
         themed = np.asarray([e.source != "transcripts" for e in examples])
-        for theme in self.codebook.themes:
+        for theme in self.codebook.themes if themes else ():
             target = np.asarray(
                 [theme.name in e.themes or theme.id in e.themes for e in examples], dtype=int
             )
@@ -144,16 +237,17 @@ class Suggester:
                 flags = np.asarray(
                     [[any(h.code == theme.id for h in hs)] for hs in hits], dtype=np.float32
                 )
-                themes[theme.id] = SoftmaxRegression(steps=300).fit(
+                theme_models[theme.id] = SoftmaxRegression(steps=300).fit(
                     np.hstack([vectors, flags])[themed], target[themed], 2
                 )
         self.model = TrainedModel(
             cimo,
-            themes,
+            theme_models,
             vectors,
             y,
             texts,
             f"{MODEL_VERSION}/{self.embedder.name}/{self.fingerprint(examples)}",
+            self.context,
         )
         return self.model
 
@@ -197,6 +291,7 @@ class Suggester:
                 data["train_labels"],
                 texts,
                 f"{MODEL_VERSION}/{self.embedder.name}/{key}",
+                bool(data["context"]) if "context" in data.files else False,
             )
             return self.model
         model = self.fit(examples)
@@ -218,31 +313,44 @@ class Suggester:
             train_labels=model.train_labels,
             theme_ids=np.asarray(json.dumps(list(model.themes))),
             train_texts=np.asarray(json.dumps(model.train_texts)),
+            context=np.asarray(model.context),
             **arrays,
         )
         return path
 
     # -- prediction -----------------------------------------------------------------------
     def predict_proba(
-        self, texts: Sequence[str]
+        self, texts: Sequence[str], contexts: Sequence[str] | None = None
     ) -> tuple[np.ndarray, np.ndarray, list[list[CueHit]], np.ndarray]:
+        """Probabilities per label; ``contexts`` is what was said just before each text (the
+        interviewer's question, the previous sentence); by default the text before it in
+        ``texts``, as for a transcript's sentences in order."""
         assert self.model is not None, "fit or load a model first"
         m = self.model
-        texts = [model_text(t) for t in texts]
+        raw = list(texts)
+        texts = [model_text(t) for t in raw]
         vectors = _embed(self.embedder, texts, self._vectors)
-        hits = self.matcher.hits(texts)
-        x = self._features(vectors, hits, m.train_vectors, m.train_labels)
+        hits = self._cue_hits(texts)
+        context = None
+        if m.context:
+            context = self._context(texts, order_contexts(raw) if contexts is None else contexts)
+        x = self._features(vectors, hits, m.train_vectors, m.train_labels, context)
         return m.cimo.predict_proba(x), vectors, hits, vectors @ m.train_vectors.T
 
     def suggest(
-        self, segments: Sequence[Segment], report_search: ReportSearch | None = None
+        self,
+        segments: Sequence[Segment],
+        report_search: ReportSearch | None = None,
+        contexts: Sequence[str] | None = None,
     ) -> list[CodedSegment]:
+        """Codes for ``segments`` in transcript order; ``contexts`` as for predict_proba (from
+        coding.segment.segment_contexts, which reads the interviewer's questions)."""
         assert self.model is not None, "fit or load a model first"
         m = self.model
         texts = [s.text for s in segments]
         if not texts:
             return []
-        probs, vectors, hits, sims = self.predict_proba(texts)
+        probs, vectors, hits, sims = self.predict_proba(texts, contexts)
         out = []
         for i, seg in enumerate(segments):
             p = probs[i]

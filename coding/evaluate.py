@@ -86,7 +86,8 @@ def cross_validate(
         test_idx = [i for i, fo in enumerate(folds) if fo == f]
         texts = [dev[i].text for i in test_idx]
         suggester.fit(train)
-        probs, _, hits, _ = suggester.predict_proba(texts)
+        # development segments stand alone: no context (not the previous segment of the fold)
+        probs, _, hits, _ = suggester.predict_proba(texts, [dev[i].context for i in test_idx])
         nn = TfidfNearest().fit([e.text for e in train], [e.label for e in train])
         nn_pred = nn.predict(texts)
         for j, i in enumerate(test_idx):

@@ -12,7 +12,7 @@ from .classify import Suggester
 from .codebook import Codebook
 from .errors import CodingError
 from .models import CodedTranscript, Evidence, Transcript
-from .segment import segment
+from .segment import segment, segment_contexts
 from .training import codebook_examples, load_dev_set, report_examples, transcript_examples
 from .transcripts import load_transcript
 
@@ -131,6 +131,7 @@ def code_loaded(
 ) -> CodedTranscript:
     """Segment an imported (and pseudonymised) transcript and suggest codes."""
     segments = segment(transcript)
-    coded = suggester.suggest(segments, report_search=report_search)
+    contexts = segment_contexts(transcript, segments)
+    coded = suggester.suggest(segments, report_search=report_search, contexts=contexts)
     assert suggester.model is not None
     return CodedTranscript(transcript, tuple(coded), suggester.model.name)

@@ -535,10 +535,16 @@ def import_transcript(
 
 def suggest_stored(store: ProjectStore, stored: StoredTranscript, suggester, report_search=None):
     """Run the suggester on a stored transcript's segments and keep its suggestions."""
+    from .segment import segment_contexts
+    from .transcripts import parse_turns
+
     segments = [s.as_segment() for s in store.segments(stored.id)]
-    coded = suggester.suggest(segments, report_search=report_search)
+    transcript = Transcript(
+        stored.name, stored.text, parse_turns(stored.text), stored.pseudonymised
+    )
+    contexts = segment_contexts(transcript, segments)
+    coded = suggester.suggest(segments, report_search=report_search, contexts=contexts)
     assert suggester.model is not None
-    transcript = Transcript(stored.name, stored.text, (), stored.pseudonymised)
     return store.add_suggestions(
         stored.id, CodedTranscript(transcript, tuple(coded), suggester.model.name)
     )

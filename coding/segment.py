@@ -86,3 +86,33 @@ def segment(transcript: Transcript) -> list[Segment]:
                     )
                 )
     return segments
+
+
+CONTEXT_CHARS = 300  # the end of a long question or previous turn is what a segment answers
+
+
+def _tail(text: str, limit: int = CONTEXT_CHARS) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[-limit:]
+    return cut[cut.find(" ") + 1 :] if " " in cut else cut
+
+
+def segment_contexts(transcript: Transcript, segments: list[Segment]) -> list[str]:
+    """What was said just before each segment: the previous segment of its turn, or, for a
+    turn's first segment, the end of the turn before it (mostly the interviewer's question,
+    which a short answer such as "Wisselend." takes its topic from)."""
+    out: list[str] = []
+    previous: Segment | None = None
+    for seg in segments:
+        if previous is not None and previous.turn == seg.turn:
+            out.append(previous.text)
+        else:
+            k = seg.turn - 1
+            while k >= 0 and transcript.turns[k].role == "context":
+                k -= 1
+            turn = transcript.turns[k] if 0 <= k < len(transcript.turns) else None
+            out.append(_tail(transcript.text[turn.start : turn.end]) if turn else "")
+        previous = seg
+    return out

@@ -22,8 +22,10 @@ class Example:
     text: str
     label: str  # C, I, M, O or "none"
     themes: tuple[str, ...] = ()
-    source: str = "dev"  # "dev" | "report" | "codebook" | "transcripts"
+    source: str = "dev"  # "dev" | "report" | "codebook" | "transcripts" | "project"
     id: str = ""
+    context: str = ""  # what was said just before it (the question, the previous sentence)
+    group: str = ""  # its transcript: examples of one group are never each other's neighbours
 
 
 def load_dev_set(path: Path = DEV_SET) -> list[Example]:
@@ -57,11 +59,18 @@ def transcript_examples(path: Path = TRANSCRIPT_SET) -> list[Example]:
     except (OSError, yaml.YAMLError) as exc:
         raise CodingError(f"transcript set {path} cannot be read ({exc})") from exc
     out = []
+    previous: dict[str, str] = {}
     for i, row in enumerate(data.get("sentences", [])):
         label = row.get("label") or "none"
         if label not in (*CIMO, "none"):
             raise CodingError(f"transcript set {path}: item {i}: label {label!r}")
-        out.append(Example(str(row["text"]), label, (), "transcripts", f"t-{i}"))
+        # sentences are in transcript order; the interviewer's turns were not kept, so a
+        # sentence's context is the respondent sentence before it
+        group = str(row.get("file") or "")
+        text = str(row["text"])
+        context = previous.get(group, "") if group else ""
+        out.append(Example(text, label, (), "transcripts", f"t-{i}", context, group))
+        previous[group] = text
     return out
 
 

@@ -1,0 +1,93 @@
+"""`watwerkt project retrain`: the suggester learns from a project's accepted and changed codings,
+and the model version is kept with every suggestion."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from coding.project import open_project
+from ui.cli import main
+
+# A study's own way of talking: "de ronde tafel" is what this programme does (I), and the first
+# answer only makes sense with its question
+TEXT = (
+    "Interviewer: Hoe gaat het op school?\n"
+    "R: Wisselend.\n"
+    "Interviewer: Wat gebeurt er aan de ronde tafel?\n"
+    "R: Aan de ronde tafel zitten we elke maand met de school, de gemeente en de jongere zelf.\n"
+    "Daar spreken we af wie wat doet.\n"
+    "Interviewer: En wat levert het op?\n"
+    "R: Twee jongens hebben nu een vaste baan.\n"
+)
+
+
+def _cli(argv: list[str], stdin: str = "") -> dict:
+    old_in, old_out = sys.stdin, sys.stdout
+    sys.stdin, sys.stdout = io.StringIO(stdin), io.StringIO()
+    try:
+        code = main([*argv, "--json", "-q"])
+        out = sys.stdout.getvalue()
+    finally:
+        sys.stdin, sys.stdout = old_in, old_out
+    assert code == 0, out
+    lines = out.splitlines()
+    assert len(lines) == 1, "exactly one JSON object on stdout"
+    return json.loads(lines[0])
+
+
+def _suggested(home: Path) -> dict[str, tuple[str, str | None, dict[str, float]]]:
+    with open_project(home, "studie") as store:
+        segs = {s.id: s.text for s in store.segments()}
+        return {segs[k]: (v.model, v.cimo, v.scores) for k, v in store.suggestions().items()}
+
+
+@pytest.mark.slow
+def test_retrain_learns_a_corrected_coding_and_versions_the_suggestions(
+    tmp_path: Path, watwerkt_home: Path
+):
+    f = tmp_path / "gesprek.txt"
+    f.write_text(TEXT, encoding="utf-8")
+    _cli(["project", "new", "studie"])
+    _cli(["project", "add", "studie", str(f), "--keep-names", "--no-report-evidence"])
+    before = _suggested(watwerkt_home)
+    table = next(t for t in before if t.startswith("Aan de ronde tafel"))
+    # the coder gives the segment a code the shipped model finds least likely, as a study
+    # with its own definitions would; every other segment they leave alone
+    scores = before[table][2]
+    corrected = min(("C", "I", "M", "O"), key=lambda c: scores[c])
+    with open_project(watwerkt_home, "studie") as store:
+        seg = next(s for s in store.segments() if s.text == table)
+        store.set_coding(seg.id, "anna", [corrected], "changed")
+        other = next(s for s in store.segments() if s.text != table)
+        store.set_coding(other.id, "bert", [""], "rejected")  # a rejection teaches nothing
+
+    data = _cli(["project", "retrain", "studie", "--no-report-evidence"])
+    assert data["learned"] == 1 and data["learned_by_label"] == {corrected: 1}
+    after = _suggested(watwerkt_home)
+    assert set(after) == set(before)
+    assert {m for m, _, _ in after.values()} == {data["model"]}
+    assert data["model"] != before[table][0]  # a new model version, stored with each suggestion
+    assert after[table][1] == corrected != before[table][1]
+    assert after[table][2][corrected] > scores[corrected]
+    with open_project(watwerkt_home, "studie") as store:
+        assert data["model"] in store.models() and len(store.models()) == 2
+
+
+def test_a_turns_first_segment_is_read_with_the_question_and_the_next_with_the_sentence_before():
+    from coding.models import Transcript
+    from coding.segment import segment, segment_contexts
+    from coding.transcripts import parse_turns
+
+    transcript = Transcript("t.txt", TEXT, parse_turns(TEXT))
+    segments = segment(transcript)
+    texts = [s.text for s in segments]
+    contexts = dict(zip(texts, segment_contexts(transcript, segments), strict=True))
+    assert contexts["Wisselend."] == "Hoe gaat het op school?"
+    table = next(t for t in contexts if t.startswith("Aan de ronde tafel"))
+    assert contexts[table] == "Wat gebeurt er aan de ronde tafel?"
+    assert contexts["Daar spreken we af wie wat doet."] == table

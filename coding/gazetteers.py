@@ -26,8 +26,11 @@ TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 _FOLD = str.maketrans({"ı": "i", "İ": "i", "ł": "l", "Ł": "l", "ß": "ss", "ø": "o", "Ø": "o"})
 
 
+@lru_cache(maxsize=500_000)
 def fold(text: str) -> str:
     """Case, diacritics and white space folded: "Ayşe  Yılmaz" -> "ayse yilmaz"."""
+    if text.isascii():
+        return " ".join(text.split()).casefold()
     text = unicodedata.normalize("NFKD", text.translate(_FOLD))
     text = "".join(c for c in text if not unicodedata.combining(c))
     return " ".join(text.replace("’", "'").split()).casefold()

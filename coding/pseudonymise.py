@@ -146,6 +146,7 @@ def warm_up(cache_dir: Path | None = None) -> None:
         finally:
             gc.enable()
         gc.freeze()  # later collections need not walk the lookup structures again
+        gazetteers.load()  # the name and place lists (~0.2 s), after the freeze: no GC walks
         raw = load_raw_itemsets(_LOOKUP_LIST_PATH, ["locations/lst_placename", "whitelist"])
         common = frozenset(w.casefold() for w in raw["whitelist"])
         simplemma.is_known("de", lang="nl")  # loads its Dutch dictionary now, not mid-run
@@ -264,7 +265,9 @@ def _kind(placeholder: str) -> str:
 
 def _protected(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
     """Where the public vocabulary (and the coder's "not a name" words) occurs in the text."""
-    return [(m.start(), m.end()) for t in terms if t.strip() for m in _phrase(t).finditer(text)]
+    present = {w.casefold() for w in re.findall(r"[^\W_]+", text)}
+    wanted = [t for t in terms if t.strip() and re.findall(r"[^\W_]+", t.casefold())[0] in present]
+    return [(m.start(), m.end()) for t in wanted for m in _phrase(t).finditer(text)]
 
 
 def _more_than(text: str, s: int, e: int, ps: int, pe: int) -> bool:
@@ -280,11 +283,15 @@ def _unprotected(text: str, spans: list[_Span], protected: list[tuple[int, int]]
     if not protected:
         return spans
     kept = []
+    protected = sorted(protected)
+    starts = [ps for ps, _ in protected]
+    longest = max(pe - ps for ps, pe in protected)
     for span in spans:
         s, e = span[0], span[1]
+        near = protected[bisect.bisect_left(starts, s - longest) : bisect.bisect_left(starts, e)]
         clash = any(
             s < pe and ps < e and not (s <= ps and pe <= e and _more_than(text, s, e, ps, pe))
-            for ps, pe in protected
+            for ps, pe in near
         )
         if not clash or span[4] == "user" or span[2] in _CONTACT:
             kept.append(span)
@@ -353,25 +360,35 @@ def pseudonymise(
         kinds.setdefault(key, k)
         if conf > confidence.get(key, ("", -1.0))[1]:
             confidence[key] = (ev, conf)
-    for key, kind in list(kinds.items()):  # "Noor Haddou" found: "Noor", "Haddou" are her too
-        if kind == "PERSOON" and len(key.split()) > 1 and key not in keep_keys:
-            for part in _name_parts(key):
-                if part not in keep_keys and part not in kinds:
-                    kinds[part] = kind
-                    confidence[part] = ("same-as", confidence.get(key, ("", 0.9))[1])
-    extra = [  # a form found once (here or in an earlier transcript) is replaced everywhere
-        (m.start(), m.end(), kind, 0, "same-as", confidence.get(form, ("", 0.9))[1])
-        for form, kind in kinds.items()
-        for m in _phrase(form).finditer(text)  # "bakker" stays when only "Bakker" is a name
-        if _replace_here(m, form, text, kind, common)
-    ]
-    extra += [  # a fused genitive: "Fatoes moeder"
-        (m.start(), m.end(), kind, 0, "same-as", confidence.get(form, ("", 0.9))[1])
-        for form, kind in kinds.items()
-        if kind == "PERSOON" and len(form) > 2 and " " not in form and form[-1] not in "sxz"
-        for m in _phrase(form + "s").finditer(text)
-        if m.group()[0].isupper() and deid_rules.dutchness(m.group()) == 0.0
-    ]
+    surfaces = {" ".join(text[c[0] : c[1]].split()) for c in chosen}
+    surfaces |= {" ".join(k.removeprefix("[").removesuffix("]").split()) for k in index}
+    for surface in list(surfaces):  # "Noor Haddou" found: "Noor", "Haddou" are her too
+        key = _norm(surface)
+        if kinds.get(key) == "PERSOON" and len(key.split()) > 1 and key not in keep_keys:
+            for part in _name_parts(surface):
+                if _norm(part) not in keep_keys and _norm(part) not in kinds:
+                    kinds[_norm(part)] = "PERSOON"
+                    confidence[_norm(part)] = ("same-as", confidence.get(key, ("", 0.9))[1])
+                    surfaces.add(part)
+    extra: list[_Span] = []
+    forms = sorted({f.casefold() for f in surfaces if _norm(f) in kinds}, key=len, reverse=True)
+    if forms:  # a form found once (here or in an earlier transcript) is replaced everywhere
+        alternation = "|".join(r"\s+".join(map(re.escape, f.split())) for f in forms)
+        for m in re.finditer(rf"(?<!\w)(?:{alternation})(?!\w)", text, re.I):
+            key = _norm(m.group())
+            kind = kinds.get(key)
+            if kind and _replace_here(m, key, text, kind, common):  # "bakker" stays
+                extra.append(
+                    (m.start(), m.end(), kind, 0, "same-as", confidence.get(key, ("", 0.9))[1])
+                )
+        persons = [f for f in forms if kinds.get(_norm(f)) == "PERSOON" and " " not in f]
+        fused = "|".join(re.escape(f) for f in persons if len(f) > 2 and f[-1] not in "sxz")
+        for m in re.finditer(rf"(?<!\w)(?:{fused})s(?!\w)", text, re.I) if fused else ():
+            if m.group()[0].isupper() and deid_rules.dutchness(m.group()) == 0.0:
+                key = _norm(m.group()[:-1])  # a fused genitive: "Fatoes moeder"
+                extra.append(
+                    (m.start(), m.end(), "PERSOON", 0, "same-as", confidence.get(key, ("", 0.9))[1])
+                )
     chosen = _resolve(_unprotected(text, chosen + extra, protected))
     counters: dict[str, int] = {}
     for m in filter(None, map(_PLACEHOLDER.fullmatch, index.values())):

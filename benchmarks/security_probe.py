@@ -107,13 +107,16 @@ def probe(url: str, report: str) -> dict[str, Any]:
                 if marker in result.raw or "root:x:0:0" in result.raw:
                     leaks.append(f"{dep.get('api_name')} <- {path.name}")
         after = _indexed(client)
-        out.update(
-            calls=calls,
-            leaked=sorted(set(leaks)),
-            passages_before=before,
-            passages_after=after,
-            index_changed=before != after,
-        )
+        out.update(calls=calls, leaked=sorted(set(leaks)), passages_before=before)
+        # The remove function on its own, by name, as a script would call it (the sweep above
+        # also calls re-index, which would put a removed report back).
+        for dep in client.dependencies():
+            if str(dep.get("api_name") or "").startswith("removed"):
+                inputs = [components[i] for i in dep["inputs"]]
+                client.call(dep["id"], [_value(c, paths[0], report) for c in inputs])
+        removed = _indexed(client)
+        out.update(passages_after=after, passages_after_remove_call=removed)
+        out["index_changed"] = not (before == after == removed)
         foreign = httpx.get(url, headers={"Host": "rebind.example.org"}, timeout=30)
         out["foreign_host_status"] = foreign.status_code
         cross = client.upload(paths[0], headers={"Origin": "https://evil.example"})

@@ -270,6 +270,48 @@ def test_coding_accept_survives_a_reload(page, server, timings):
     _screenshot(page, "coderen")
 
 
+def test_team_project_two_coders_agreement_and_configuration(page):
+    """Issue 11: open a project, code a segment as coder A, switch to coder B, see the
+    agreement table and create a CMO configuration."""
+    from playwright.sync_api import expect
+
+    def field(elem_id: str) -> Any:
+        return page.locator(f"#{elem_id} textarea, #{elem_id} input").first
+
+    def code_first_segment(value: str, coder: str) -> None:
+        box = page.locator("#team-segment input").first
+        box.click()
+        page.get_by_role("option").first.click()
+        page.locator("#team-code").get_by_label(value, exact=True).check()
+        page.locator("#team-save").click()
+        expect(page.locator("#team-status-line")).to_contain_text(f": {value} ({coder})")
+
+    _tab(page, "Team")
+    field("team-new-name").fill("browserstudie")
+    page.locator("#team-new").click()
+    expect(page.locator("#team-status-line")).to_contain_text("gemaakt")
+    field("team-coder").fill("anna")
+    page.set_input_files("#team-upload input[type=file]", str(INTERVIEW))
+    expect(page.locator("#team-status-line")).to_contain_text("toegevoegd", timeout=CODING_MS)
+    expect(page.locator("#team-overview")).to_contain_text("transcript-")
+    code_first_segment("C", "anna")
+    field("team-coder").fill("bert")
+    field("team-coder").blur()
+    code_first_segment("M", "bert")
+    expect(page.locator("#team-overview")).to_contain_text("bert")
+    page.locator("#team-agree").click()
+    expect(page.locator("#agreement-table")).to_contain_text("anna – bert")
+    expect(page.locator("#agreement-table")).to_contain_text("Krippendorff")
+
+    transcript = page.locator("#team-transcript input").first.input_value()
+    field("cmo-naam").fill("coach-vertrouwen")
+    field("cmo-stelling").fill("Een vaste coach (C) geeft vertrouwen (M), dus blijven ze (O).")
+    field("cmo-segmenten").fill(f"{transcript}:seg-0001=C")
+    page.locator("#cmo-opslaan").click()
+    expect(page.locator("#configuraties")).to_contain_text("coach-vertrouwen")
+    _screenshot(page, "team")
+
+
 def test_uploaded_pdf_is_listed_as_indexed(page, tmp_path, timings):
     from playwright.sync_api import expect
 

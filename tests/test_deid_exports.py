@@ -35,6 +35,7 @@ def test_no_export_of_the_benchmark_transcripts_holds_an_identifier(
 ) -> None:
     from ui import app_coding
 
+    (built_home / "projects" / "coder_names.json").unlink(missing_ok=True)  # no coder's lists
     for item in deid_eval.load(DEV):
         identifiers = {o.text for o in item.identifiers}
         source = tmp_path / item.name

@@ -439,3 +439,40 @@ def test_uploaded_pdf_is_indexed_listed_and_removable(tmp_path: Path):
     assert [r.report_id for r in app.index.reports()] == ["geleerde-lessen"]
     with pytest.raises(UploadError):
         app_corpus.add_pdf(app, tmp_path / "kapot.pdf")
+
+
+# -- team ----------------------------------------------------------------------------------
+def test_team_tab_codes_as_two_coders_and_shows_agreement_and_configuration(built_app, tmp_path):
+    from ui import app_team
+
+    app = App(get_settings(home=tmp_path / "team-home"), show_progress=False)
+    app.index = built_app.index  # the session's index, read only here
+    assert "gemaakt" in app_team.new_project(app, "studie")
+    assert app_team.project_choices(app) == ["studie"]
+    upload = tmp_path / "interview-fatima-el-amrani.txt"
+    upload.write_text(INTERVIEW.read_text(encoding="utf-8"), encoding="utf-8")
+    message = app_team.add_transcript(app, "studie", str(upload))
+    assert message.startswith("✅"), message
+    (name,) = app_team.transcript_choices(app, "studie")
+    assert name.startswith("transcript-") and "fatima" not in name
+    refs = [ref for _, ref in app_team.segment_choices(app, "studie", name)]
+    assert len(refs) >= 4
+    for ref, a, b in zip(refs[:4], "CIMO", "CIMM", strict=True):
+        assert app_team.code_segment(app, "studie", "anna", ref, a).startswith("✅")
+        assert app_team.code_segment(app, "studie", "bert", ref, b).startswith("✅")
+    assert app_team.code_segment(app, "studie", "", refs[0], "C").startswith("⚠️")
+    status = app_team.status_html(app, "studie")
+    assert "anna" in status and "bert" in status
+    page = app_team.agreement_html(app, "studie")
+    assert "Krippendorff" in page
+    assert re.search(r"anna – bert</td><td>\d+</td><td>[\d.]+ %</td><td>-?[\d.]+</td>", page)
+    mine = app_team.segments_html(app, "studie", name, "bert")
+    assert mine.count('class="ww-mine">M<') == 2
+    made = app_team.create_configuration(
+        app, "studie", "anna", "coach", "Een vaste coach geeft vertrouwen.", "supports",
+        f"{refs[0]}=C\n{refs[2]}=M",
+    )  # fmt: skip
+    assert made.startswith("✅") and "2 segment" in made
+    assert "coach" in app_team.configurations_html(app, "studie")
+    bad = app_team.create_configuration(app, "studie", "anna", "x", "y", None, "nergens=C")
+    assert bad.startswith("⚠️")

@@ -25,7 +25,7 @@ from fastapi.responses import FileResponse
 
 from coding.errors import CodingError
 
-from . import app_about, app_chat, app_coding, app_corpus
+from . import app_about, app_chat, app_coding, app_corpus, app_team
 from .app_common import PDF_ROUTE, confirm_tokens, ready, report_pdf
 from .files import export_dir, forget_upload, keep_app_files_in_home
 from .guard import UploadError
@@ -136,6 +136,15 @@ async (text) => {
 }
 """
 
+# Gradio picks its own words ("Drop File Here", "Settings") by the browser's language; the app
+# is Dutch, so Gradio's Dutch translations are used whatever the browser says.
+DUTCH_HEAD = """<script>
+for (const [key, value] of [["language", "nl-NL"], ["languages", ["nl-NL", "nl"]]]) {
+  try { Object.defineProperty(navigator, key, {get: () => value, configurable: true}); }
+  catch (e) { /* an older browser keeps its own language */ }
+}
+</script>"""
+
 # The chat does not follow the end of a long answer (autoscroll off); after each turn the start
 # of the newest answer is brought into view instead.
 SCROLL_TO_ANSWER_JS = """
@@ -187,11 +196,14 @@ def build_app(app: App) -> gr.Blocks:
             filters = _chat_tab(app)
         with gr.Tab("Coderen", id="coderen", elem_id="tab-coderen"):
             _coding_tab(app)
+        with gr.Tab("Team", id="team", elem_id="tab-team"):
+            issue_team_token, team_token = app_team.team_tab(app, _TRACKED)
         with gr.Tab("Corpus", id="corpus", elem_id="tab-corpus"):
             corpus_table = _corpus_tab(app, filters, about)
         with gr.Tab("Over het platform", id="over", elem_id="tab-over"):
             about.render()
         blocks.load(functools.partial(_filters, app), outputs=list(filters), show_progress="hidden")
+        blocks.load(issue_team_token, outputs=team_token, show_progress="hidden")
         blocks.load(
             functools.partial(app_corpus.catalog_html, app),
             outputs=corpus_table,
@@ -550,6 +562,7 @@ def make_server(
         "run_history": False,  # newer Gradio 6 releases only
         "max_file_size": "60mb",
         "show_error": True,
+        "head": DUTCH_HEAD,
         "allowed_paths": [],
         "blocked_paths": [str(app.settings.home / d) for d in SERVED_NEVER],
     }

@@ -8,11 +8,13 @@ when the same file is opened again.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import tempfile
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from coding.codebook import CIMO, Codebook, load_codebook
 from coding.models import CodedSegment, CodedTranscript
@@ -35,7 +37,9 @@ _suggesters: weakref.WeakKeyDictionary[App, object] = weakref.WeakKeyDictionary(
 
 @dataclass(frozen=True, slots=True, eq=False)
 class CodingSession:
-    """One opened transcript: its coded segments, codebook and project folder."""
+    """One opened transcript: its coded segments, codebook and project folder. Hashed by
+    identity: Gradio hashes session state after every event, and the records inside hold
+    dicts (scores, replacement reports)."""
 
     coded: CodedTranscript
     codebook: Codebook
@@ -64,10 +68,6 @@ def project_dir(app: App, path: Path) -> Path:
     return mapping_path_for(app.settings.home, path).parent
 
 
-def _suggester(app: App, codebook: Codebook):
-    """The trained suggester, built once per App (training is cached on disk as well)."""
-    from coding.pipeline import make_suggester
-
 def neutral_name(path: str | Path) -> str:
     """The name an uploaded transcript gets in exports and projects: 'transcript-<hash>',
     never the file name (which is often 'interview-<name of the respondent>')."""
@@ -76,6 +76,10 @@ def neutral_name(path: str | Path) -> str:
     path = Path(path)
     return f"transcript-{file_hash(path)[:10]}{path.suffix.lower()}"
 
+
+def _suggester(app: App, codebook: Codebook):
+    """The trained suggester, built once per App (training is cached on disk as well)."""
+    from coding.pipeline import make_suggester
 
     cached = _suggesters.get(app)
     if cached is None:
@@ -120,8 +124,9 @@ def open_transcript(
         suggester = _suggester(app, codebook)
         coded = code_loaded(transcript, suggester, report_search=report_search_for(app))
     step(1.0, "Klaar")
-    session = CodingSession(coded, codebook, project)
-    return CodingSession(coded, codebook, project, restored=len(session.decisions()))
+    report = tuple(pseudonymiser.report) if pseudonymiser is not None else ()
+    session = CodingSession(coded, codebook, project, replacements=report)
+    return dataclasses.replace(session, restored=len(session.decisions()))
 
 
 def notice_markdown(session: CodingSession) -> str:
@@ -139,6 +144,9 @@ def notice_markdown(session: CodingSession) -> str:
             "exports. Deel die alleen als dat mag."
         )
     restored = f" {session.restored} eerdere beslissing(en) hersteld." if session.restored else ""
+    unsure = sum(1 for r in session.replacements if r["uncertain"])
+    if t.pseudonymised and unsure:
+        privacy += f" **{unsure} vervanging(en) onzeker**: gemarkeerd; controleer ze hieronder."
     return f"{privacy}\n\n**{esc(t.name)}**: {n} segmenten.{restored}"
 
 
@@ -198,7 +206,15 @@ def _evidence(cs: CodedSegment) -> str:
     return f"<details><summary>Waarom?</summary><ul>{''.join(items)}</ul></details>"
 
 
-def _row(cs: CodedSegment, decision: Decision | None, number: int, names: dict[str, str]) -> str:
+def _row(
+    cs: CodedSegment,
+    decision: Decision | None,
+    number: int,
+    names: dict[str, str],
+    marks: dict[str, dict[str, Any]] | None = None,
+) -> str:
+    from .app_deid import highlight
+
     seg = cs.segment
     sid = esc(seg.id)
     state = decision.decision if decision else "open"
@@ -235,7 +251,7 @@ def _row(cs: CodedSegment, decision: Decision | None, number: int, names: dict[s
         f'data-segment="{sid}" data-state="{state}" data-code="{shown or ""}">'
         f'<td class="ww-nr">{number}</td>'
         f'<td class="ww-speaker">{esc(seg.speaker)}</td>'
-        f'<td class="ww-text">{esc(seg.text)}</td>'
+        f'<td class="ww-text">{highlight(seg.text, marks or {})}</td>'
         f'<td class="ww-suggestion">{suggestion}{_evidence(cs)}</td>'
         f'<td class="ww-decision"><span class="ww-state" id="state-{sid}">{status}</span>'
         f'<div class="ww-actions">'
@@ -260,6 +276,9 @@ def segments_html(
         )
     decisions = session.decisions()
     names = {c.id: c.name for c in session.codebook.codes}
+    from .app_deid import uncertain
+
+    marks = uncertain(session)  # highlighted before coding starts (ui/app_deid.py)
     counts = {"open": 0, "accepted": 0, "changed": 0, "rejected": 0}
     rows = []
     for number, cs in enumerate(session.coded.segments, start=1):
@@ -270,7 +289,7 @@ def segments_html(
             continue
         if speaker_filter not in (ALL, None, "") and cs.segment.speaker != speaker_filter:
             continue
-        rows.append(_row(cs, decision, number, names))
+        rows.append(_row(cs, decision, number, names, marks))
     summary = " · ".join(
         f"{counts[k]} {label.lower()}" for k, label in STATE_LABELS.items() if counts[k]
     )
@@ -299,8 +318,13 @@ def export_files(session: CodingSession, folder: Path | None = None) -> list[Pat
         writer = csv.writer(fh)
         writer.writerow(
             ["segment", "spreker", "start", "eind", "tekst", "voorstel", "zekerheid",
-             "themas", "beslissing", "codes"]
+             "themas", "beslissing", "codes", "namen"]
         )  # fmt: skip
+        names = (
+            "gepseudonimiseerd"
+            if session.coded.transcript.pseudonymised
+            else "behouden (--keep-names)"
+        )
         for cs in session.coded.segments:
             d = decisions.get(cs.segment.id)
             writer.writerow(
@@ -315,6 +339,7 @@ def export_files(session: CodingSession, folder: Path | None = None) -> list[Pat
                     " ".join(t.code for t in cs.themes if t.score >= THEME_THRESHOLD),
                     d.decision if d else "open",
                     " ".join(d.codes) if d else "",
+                    names,
                 ]
             )
     return [qdpx, qdc, path]

@@ -497,3 +497,33 @@ def test_a_watwerkt_project_round_trips_through_its_own_export(tmp_path):
         "Goed gesprek.": False,
         "Let op dit.": True,
     }
+
+
+@pytest.mark.slow
+def test_code_with_the_nvivo_codebook_exports_with_mapped_roles(built_home, tmp_path):
+    """`watwerkt code --codebook X --qdpx` with a codebook that has no C/I/M/O codes (it used to
+    fail with "code I is not in the codebook")."""
+    import contextlib
+    import io
+    import json
+
+    from ui.cli import main
+
+    out = tmp_path / "nvivo-uit.qdpx"
+    interview = Path(__file__).resolve().parent / "data" / "interview_pseudo.txt"
+    argv = ["code", str(interview), "--home", str(built_home), "--codebook", str(NVIVO)]
+    argv += ["--qdpx", str(out), "--cimo-map", "I=programming,O=competencies"]
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert main([*argv, "--json", "--no-report-evidence", "--keep-names"]) == 0
+    data = json.loads(buffer.getvalue())
+    qde = zipfile.ZipFile(out).read("project.qde")
+    assert validate(qde, "Project.xsd") == []
+    book = read_codebook(NVIVO)
+    guids = {c.guid: c.id for c in book.codes}
+    root = ET.fromstring(qde)
+    coded = [guids[r.get("targetGUID")] for r in root.iter(f"{{{P}}}CodeRef")]
+    cimo = [s["cimo"] for s in data["segments"] if s["cimo"] in ("I", "O")]
+    assert coded.count("T-programming") == cimo.count("I")
+    assert coded.count("T-competencies") >= cimo.count("O")
+    assert set(coded) <= set(guids.values())

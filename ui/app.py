@@ -25,7 +25,7 @@ from fastapi.responses import FileResponse
 
 from coding.errors import CodingError
 
-from . import app_about, app_chat, app_coding, app_corpus, app_team
+from . import app_about, app_chat, app_coding, app_corpus, app_deid, app_team
 from .app_common import PDF_ROUTE, confirm_tokens, ready, report_pdf
 from .files import export_dir, forget_upload, keep_app_files_in_home
 from .guard import UploadError
@@ -337,6 +337,7 @@ def _coding_tab(app: App) -> None:
     downloads = gr.File(
         label="Downloads", file_count="multiple", interactive=False, elem_id="downloads"
     )
+    review = app_deid.review_panel()  # uncertain replacements: confirm, undo, add a name
     table = gr.HTML(
         app_coding.segments_html(None), elem_id="segments", js_on_load=app_coding.SEGMENTS_JS
     )
@@ -350,6 +351,8 @@ def _coding_tab(app: App) -> None:
             return page
         token = tokens.bound(request.session_hash, "decide", current.project.name)
         return f'<div class="ww-coding" data-token="{token}">{page}</div>'
+
+    app_deid.wire(review, app, session, table, [code_filter, speaker_filter], table_html)
 
     def opened(path: str | None, keep: bool, request: gr.Request, progress: Any = _PROGRESS):
         if not path:

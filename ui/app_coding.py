@@ -45,12 +45,12 @@ class CodingSession:
     codebook: Codebook
     project: Path
     restored: int = 0  # decisions found in the review store when it was opened
+    replacements: tuple[dict[str, Any], ...] = ()  # the pseudonymiser's report: no original text
+    confirmed: frozenset[str] = frozenset()  # uncertain placeholders the coder confirmed
 
     @property
     def store(self) -> ReviewStore:
         return ReviewStore(self.project / "review.sqlite", self.coded)
-    replacements: tuple[dict[str, Any], ...] = ()  # the pseudonymiser's report: no original text
-    confirmed: frozenset[str] = frozenset()  # uncertain placeholders the coder confirmed
 
     def texts(self) -> dict[str, str]:
         return {cs.segment.id: cs.segment.text for cs in self.coded.segments}

@@ -15,7 +15,7 @@ coding a new interview, so what the model has learned from is the study's earlie
 T's own sentences would also leak its speaker and topic into its test (and a transcript holds
 only about 45 sentences, fewer than 100).
 
-Run: nice -n 10 .venv/bin/python benchmarks/coding_learning_curve.py [--weights 1 2 4]
+Run: nice -n 10 .venv/bin/python benchmarks/coding_learning_curve.py [--weights 2 1]
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ DATA = REPO / "tests" / "data"
 OUT = Path(__file__).with_name("data") / "reader"
 FIRST_TUNED = 10  # layers 10, 11 and the head are fine-tuned; 0..8 stay e5-small's
 SEED = 13
-LR_LAYERS = 1.5e-4
+LR_LAYERS = 4e-5
 NEGATIVES = 3  # hard negatives per answerable training question (best by the cheap score)
 
 log = logging.getLogger("train_reader")
@@ -203,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--home", type=Path, help="a WATWERKT_HOME with the bundled index")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--prior", action="store_true", help="give the head the candidates' cheap score too"
+    )
+    parser.add_argument("--lr", type=float, default=LR_LAYERS, help="for the tuned layers")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument(
         "--examples",
@@ -251,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
 
     file = e5_file()
     encoder = PairEncoder(E5Tokenizer(file))
-    model = CrossEncoder(file, prior=True)
+    model = CrossEncoder(file, prior=args.prior)
     model.load_e5(file)
     rows: list[list[int]] = []
     labels: list[int] = []
@@ -280,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         p.requires_grad_(True)
     optimiser = torch.optim.AdamW(
         [
-            {"params": list(model.layers[FIRST_TUNED:].parameters()), "lr": LR_LAYERS},
+            {"params": list(model.layers[FIRST_TUNED:].parameters()), "lr": args.lr},
             {"params": list(model.head.parameters()), "lr": 1e-3},
         ],
         weight_decay=0.01,
@@ -293,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     lengths = [len(r) for r in rows]
     steps_total = args.epochs * math.ceil(len(train_idx) / 16)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimiser, max_lr=[LR_LAYERS, 1e-3], total_steps=max(steps_total, 1), pct_start=0.1
+        optimiser, max_lr=[args.lr, 1e-3], total_steps=max(steps_total, 1), pct_start=0.1
     )
     model.train()
     for epoch in range(args.epochs):
@@ -341,6 +345,8 @@ def main(argv: list[str] | None = None) -> int:
         "dev": figures,
         "seed": SEED,
         "epochs": args.epochs,
+        "lr_layers": args.lr,
+        "prior": args.prior,
         "train_seconds": round(time.time() - started),
     }
     (args.out / "reader.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")

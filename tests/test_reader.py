@@ -92,3 +92,26 @@ def test_training_drops_near_copies_of_held_out_questions() -> None:
         ReaderQuestion("b", "Hoeveel coaches zijn er geworven?", True, ("x",), "w1"),
     ]
     assert near_duplicates(questions, ["Wat werkt voor mbo-2 jongeren ?"]) == {"w1:a"}
+
+
+@pytest.mark.slow
+def test_ask_json_carries_the_calibrated_confidence(built_home, capsys) -> None:
+    import json
+
+    from ui.cli import main
+
+    for question, grounded in (
+        ("Wanneer is het Platform Jongeren en Werk van start gegaan?", True),
+        ("Wat vindt de minister van Defensie van het platform?", False),
+    ):
+        assert main(["ask", question, "--json", "--home", str(built_home)]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["grounded"] is grounded, data["notes"]
+        assert 0.0 <= data["confidence"] <= 1.0
+
+
+def test_reader_without_weights_says_how_to_get_them(tmp_path) -> None:
+    from rag.reader.reader import reader_available
+
+    problem = reader_available(tmp_path)
+    assert problem is not None and "python -m rag.train_reader" in problem

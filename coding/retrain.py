@@ -8,6 +8,10 @@ the built-in training data; refits; and suggests again for every transcript of t
 The new suggestions carry the new model version (its fingerprint covers the project's
 examples), so the store keeps which model said what. Rejections and the assistant's own
 codings are not used: a rejection says what a segment is not, not what it is.
+
+`project add` and `code --project` suggest with the same project suggester, so a transcript
+added after a review is suggested by what the coders taught; a model is refitted only when
+the reviewed codings changed, and cached by its fingerprint under WATWERKT_HOME/models.
 """
 
 from __future__ import annotations

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -137,13 +139,15 @@ async (text) => {
 """
 
 # Gradio picks its own words ("Drop File Here", "Settings") by the browser's language; the app
-# is Dutch, so Gradio's Dutch translations are used whatever the browser says.
-DUTCH_HEAD = """<script>
-for (const [key, value] of [["language", "nl-NL"], ["languages", ["nl-NL", "nl"]]]) {
-  try { Object.defineProperty(navigator, key, {get: () => value, configurable: true}); }
-  catch (e) { /* an older browser keeps its own language */ }
-}
-</script>"""
+# is Dutch, so Gradio's own Dutch translations (ui/data/gradio_nl.json, taken from Gradio's
+# frontend) are given for every language as flat keys, which the frontend looks up first.
+DUTCH_WORDS = Path(__file__).with_name("data") / "gradio_nl.json"
+
+
+def dutch_i18n() -> Any:
+    words = json.loads(DUTCH_WORDS.read_text(encoding="utf-8"))
+    return gr.I18n(en=words, nl=words)
+
 
 # The chat does not follow the end of a long answer (autoscroll off); after each turn the start
 # of the newest answer is brought into view instead.
@@ -565,7 +569,7 @@ def make_server(
         "run_history": False,  # newer Gradio 6 releases only
         "max_file_size": "60mb",
         "show_error": True,
-        "head": DUTCH_HEAD,
+        "i18n": dutch_i18n(),
         "allowed_paths": [],
         "blocked_paths": [str(app.settings.home / d) for d in SERVED_NEVER],
     }

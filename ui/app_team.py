@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import gradio as gr  # module level: Gradio resolves the handlers' gr.Request annotations here
+
 from coding.errors import CodingError
 
 from .app_common import confirm_tokens, esc, index_lock, ready
@@ -298,8 +300,6 @@ def configurations_html(app: App, project: str | None) -> str:
 def team_tab(app: App, progress: Any) -> tuple[Callable[..., str], Any]:
     """The Team tab's components and events (called inside ``gr.Tab`` by ``ui.app``); returns
     the page-load function that hands out the session's team token, and its textbox."""
-    import gradio as gr
-
     tokens = confirm_tokens(app)
     token = gr.Textbox(visible=False, elem_id="team-token")
 

@@ -4,9 +4,6 @@ by two named coders and the assistant."""
 
 from __future__ import annotations
 
-import io
-import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +19,8 @@ from coding.agreement import (
     percentage_agreement,
     precision_recall_f1,
 )
-from ui.cli import main
+
+from .cli_run import run_json
 
 
 def test_nvivo_worked_example_gives_85_percent_and_kappa_0_318():
@@ -90,18 +88,6 @@ _ANSWERS = [
 ]
 
 
-def _cli(argv: list[str], stdin: str = "") -> dict:
-    old_in, old_out = sys.stdin, sys.stdout
-    sys.stdin, sys.stdout = io.StringIO(stdin), io.StringIO()
-    try:
-        code = main([*argv, "--json", "-q"])
-        out = sys.stdout.getvalue()
-    finally:
-        sys.stdin, sys.stdout = old_in, old_out
-    assert code == 0, out
-    return json.loads(out)
-
-
 @pytest.mark.slow
 def test_agree_json_gives_kappa_alpha_and_per_code_figures_for_two_coders_and_the_assistant(
     tmp_path: Path,
@@ -115,19 +101,19 @@ def test_agree_json_gives_kappa_alpha_and_per_code_figures_for_two_coders_and_th
         f = tmp_path / f"interview{i + 1}.txt"
         f.write_text("".join(lines), encoding="utf-8")
         files.append((f, picked))
-    _cli(["project", "new", "studie"])
+    run_json(["project", "new", "studie"])
     paths = [str(f) for f, _ in files]
-    added = _cli(["project", "add", "studie", *paths, "--keep-names", "--no-report-evidence"])
+    added = run_json(["project", "add", "studie", *paths, "--keep-names", "--no-report-evidence"])
     assert len(added["added"]) == 5 and added["models"]
     for f, picked in files:
         for coder, column in (("anna", 1), ("bert", 2)):
             typed = "".join(f"{row[column]}\n" for row in picked)
-            result = _cli(
+            result = run_json(
                 ["code", f.name, "--project", "studie", "--coder", coder, "--blind"], typed
             )
             assert result["reviewed"] == 3
 
-    report = _cli(["agree", "studie"])
+    report = run_json(["agree", "studie"])
     assistant = report["assistant"]
     assert assistant.startswith("watwerkt-suggester cimo-")
     assert report["coders"] == ["anna", "bert", assistant]
@@ -151,5 +137,5 @@ def test_agree_json_gives_kappa_alpha_and_per_code_figures_for_two_coders_and_th
     codes = [d["code"] for d in report["disagreements"]]
     assert codes == sorted(codes)
     assert {"M", "O", "T-nazorg"} <= set(codes)
-    only_humans = _cli(["agree", "studie", "--coders", "anna", "bert"])
+    only_humans = run_json(["agree", "studie", "--coders", "anna", "bert"])
     assert only_humans["coders"] == ["anna", "bert"] and only_humans["assistant_vs_humans"] == []

@@ -4,7 +4,6 @@ the .qdpx with every coder's codings, and no committed coding lost to ``kill -9`
 from __future__ import annotations
 
 import io
-import json
 import os
 import signal
 import sqlite3
@@ -28,6 +27,8 @@ from coding.project import (
 )
 from coding.refi import PROJECT_NS, validate
 from ui.cli import main
+
+from .cli_run import run_json
 
 REPO = Path(__file__).resolve().parents[1]
 TEXT = (
@@ -146,42 +147,30 @@ def test_kill_9_during_saves_loses_no_committed_coding(watwerkt_home: Path):
     assert len(stored) >= len(printed)
 
 
-def _cli(argv: list[str], stdin: str = "") -> dict:
-    old_in, old_out = sys.stdin, sys.stdout
-    sys.stdin, sys.stdout = io.StringIO(stdin), io.StringIO()
-    try:
-        code = main([*argv, "--json", "-q"])
-        out = sys.stdout.getvalue()
-    finally:
-        sys.stdin, sys.stdout = old_in, old_out
-    assert code == 0, out
-    return json.loads(out)
-
-
 def test_cli_codes_a_project_as_two_coders_and_exports_every_coding(tmp_path: Path):
     files = []
     for i in (1, 2):
         f = tmp_path / f"gesprek{i}.txt"
         f.write_text(TEXT, encoding="utf-8")
         files.append(str(f))
-    assert _cli(["project", "new", "studie"])["project"] == "studie"
-    added = _cli(["project", "add", "studie", *files, "--keep-names", "--no-suggest"])
+    assert run_json(["project", "new", "studie"])["project"] == "studie"
+    added = run_json(["project", "add", "studie", *files, "--keep-names", "--no-suggest"])
     assert [a["segments"] for a in added["added"]] == [3, 3]
-    first = _cli(
+    first = run_json(
         ["code", files[0], "--project", "studie", "--coder", "anna", "--blind"],
         "I\nM T-nazorg\nO\n",
     )
     assert (first["added"], first["reviewed"]) == (3, 3)
-    second = _cli(
+    second = run_json(
         ["code", "gesprek1.txt", "--project", "studie", "--coder", "bert", "--blind"], "I\n-\n"
     )
     assert (second["added"], second["rejected"], second["reviewed"]) == (1, 1, 2)
-    status = _cli(["project", "status", "studie"])
+    status = run_json(["project", "status", "studie"])
     assert status["transcripts"][0]["reviewed"] == {"anna": 3, "bert": 2}
-    assert _cli(["project", "list"])["projects"][0]["coders"] == ["anna", "bert"]
+    assert run_json(["project", "list"])["projects"][0]["coders"] == ["anna", "bert"]
 
     out = tmp_path / "studie.qdpx"
-    _cli(["project", "export", "studie", str(out)])
+    run_json(["project", "export", "studie", str(out)])
     with zipfile.ZipFile(out) as zf:
         qde = zf.read("project.qde")
         assert len([n for n in zf.namelist() if n.startswith("sources/")]) == 2
@@ -210,8 +199,8 @@ def test_cli_codes_a_project_as_two_coders_and_exports_every_coding(tmp_path: Pa
 def test_cli_refuses_a_changed_file_under_a_stored_name(tmp_path: Path):
     f = tmp_path / "gesprek.txt"
     f.write_text(TEXT, encoding="utf-8")
-    _cli(["project", "new", "p"])
-    _cli(["project", "add", "p", str(f), "--keep-names", "--no-suggest"])
+    run_json(["project", "new", "p"])
+    run_json(["project", "add", "p", str(f), "--keep-names", "--no-suggest"])
     f.write_text(TEXT + "R: Nog iets.\n", encoding="utf-8")
     err = io.StringIO()
     old = sys.stderr

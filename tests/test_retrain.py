@@ -3,15 +3,13 @@ and the model version is kept with every suggestion."""
 
 from __future__ import annotations
 
-import io
-import json
-import sys
 from pathlib import Path
 
 import pytest
 
 from coding.project import open_project
-from ui.cli import main
+
+from .cli_run import run_json
 
 # A study's own way of talking: "de ronde tafel" is what this programme does (I), and the first
 # answer only makes sense with its question
@@ -26,20 +24,6 @@ TEXT = (
 )
 
 
-def _cli(argv: list[str], stdin: str = "") -> dict:
-    old_in, old_out = sys.stdin, sys.stdout
-    sys.stdin, sys.stdout = io.StringIO(stdin), io.StringIO()
-    try:
-        code = main([*argv, "--json", "-q"])
-        out = sys.stdout.getvalue()
-    finally:
-        sys.stdin, sys.stdout = old_in, old_out
-    assert code == 0, out
-    lines = out.splitlines()
-    assert len(lines) == 1, "exactly one JSON object on stdout"
-    return json.loads(lines[0])
-
-
 def _suggested(home: Path) -> dict[str, tuple[str, str | None, dict[str, float]]]:
     with open_project(home, "studie") as store:
         segs = {s.id: s.text for s in store.segments()}
@@ -52,8 +36,8 @@ def test_retrain_learns_a_corrected_coding_and_versions_the_suggestions(
 ):
     f = tmp_path / "gesprek.txt"
     f.write_text(TEXT, encoding="utf-8")
-    _cli(["project", "new", "studie"])
-    _cli(["project", "add", "studie", str(f), "--keep-names", "--no-report-evidence"])
+    run_json(["project", "new", "studie"])
+    run_json(["project", "add", "studie", str(f), "--keep-names", "--no-report-evidence"])
     before = _suggested(watwerkt_home)
     table = next(t for t in before if t.startswith("Aan de ronde tafel"))
     # the coder gives the segment a code the shipped model finds least likely, as a study
@@ -66,7 +50,7 @@ def test_retrain_learns_a_corrected_coding_and_versions_the_suggestions(
         other = next(s for s in store.segments() if s.text != table)
         store.set_coding(other.id, "bert", [""], "rejected")  # a rejection teaches nothing
 
-    data = _cli(["project", "retrain", "studie", "--no-report-evidence"])
+    data = run_json(["project", "retrain", "studie", "--no-report-evidence"])
     assert data["learned"] == 1 and data["learned_by_label"] == {corrected: 1}
     after = _suggested(watwerkt_home)
     assert set(after) == set(before)

@@ -175,6 +175,7 @@ def test_cli_codes_a_project_as_two_coders_and_exports_every_coding(tmp_path: Pa
         qde = zf.read("project.qde")
         assert len([n for n in zf.namelist() if n.startswith("sources/")]) == 2
     assert validate(qde, "Project.xsd") == []
+    assert "Namen behouden" in qde.decode("utf-8")  # added with --keep-names: the export says so
     from lxml import etree
 
     root = etree.fromstring(qde)

@@ -11,8 +11,6 @@ REFI-QDA Notes, Links and Sets (see ``coding.project_export``).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -247,19 +245,6 @@ def configuration_table(
             cells.append(" ".join(roles))
         reports = "; ".join(link.label() for link in c.links)
         rows.append([c.name, c.statement, c.verdict or "", *cells, reports])
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-        return out.getvalue()
-    if fmt != "md":
-        raise CodingError(f"table format {fmt!r}: use md or csv")
+    from .project_tables import render
 
-    def cell(text: str) -> str:
-        return " ".join(text.split()).replace("|", "\\|")
-
-    lines = ["| " + " | ".join(cell(h) for h in header) + " |"]
-    lines.append("|" + "---|" * len(header))
-    lines += ["| " + " | ".join(cell(x) for x in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
+    return render(header, rows, fmt, numeric=False)

@@ -64,8 +64,10 @@ def cooccurrence(
     return order, pairs
 
 
-def render(header: Sequence[str], rows: Sequence[Sequence[object]], fmt: str) -> str:
-    """A table as CSV or Markdown."""
+def render(
+    header: Sequence[str], rows: Sequence[Sequence[object]], fmt: str, numeric: bool = True
+) -> str:
+    """A table as CSV or Markdown (``numeric``: columns after the first right-aligned)."""
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
@@ -79,7 +81,8 @@ def render(header: Sequence[str], rows: Sequence[Sequence[object]], fmt: str) ->
         return " ".join(str(value).split()).replace("|", "\\|")
 
     lines = ["| " + " | ".join(cell(h) for h in header) + " |"]
-    lines.append("|" + "|".join("---:" if i else "---" for i in range(len(header))) + "|")
+    align = ["---:" if i and numeric else "---" for i in range(len(header))]
+    lines.append("|" + "|".join(align) + "|")
     lines += ["| " + " | ".join(cell(x) for x in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 

@@ -256,12 +256,12 @@ def write_project_qdpx(store: ProjectStore, path: Path, *, include_assistant: bo
             for name in cfg.transcripts:
                 _sub(cset, ns, "MemberSource", targetGUID=source_of[name])
             _sub(cset, ns, "MemberNote", targetGUID=config_guid[cfg.id])
-    kept = [t.name for t in store.transcripts() if not t.pseudonymised]
+    unnamed = [t.name for t in store.transcripts() if not t.pseudonymised]
     privacy = (
         " De teksten zijn gepseudonimiseerd."
-        if not kept
+        if not unnamed
         else " Namen behouden (--keep-names of een import uit een ander programma): niet "
-        f"gepseudonimiseerd zijn {', '.join(kept)}."
+        f"gepseudonimiseerd zijn {', '.join(unnamed)}."
     )
     _sub(root, ns, "Description", f"Project {store.name} uit watwerkt.{privacy}")
     qde = _serialise(root, "Project.xsd")

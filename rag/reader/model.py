@@ -229,10 +229,6 @@ def logits_in_batches(
     return out
 
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 def fingerprint(file: E5File) -> str:
     """Which base file the tuned layers sit on (size and header), to refuse a mismatch."""
     h = file.header

@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from ..answer_model import sigmoid
 from ..errors import RagError
 from .candidates import Candidate
 
@@ -44,10 +45,6 @@ class Reader(Protocol):
     ) -> float:
         """The calibrated probability that the candidates answer the question at all."""
         ...
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 class E5Reader:
@@ -96,7 +93,7 @@ class E5Reader:
         return logits_in_batches(self._model, rows, [c.prior for c in candidates])
 
     def score(self, question: str, candidates: Sequence[Candidate]) -> np.ndarray:
-        return _sigmoid(self.logits(question, candidates))
+        return sigmoid(self.logits(question, candidates))
 
     def answerability(
         self,
@@ -112,7 +109,7 @@ class E5Reader:
         best = float(np.clip(scores.max(), 1e-9, 1 - 1e-9))
         x = np.asarray([np.log(best / (1 - best)), float(rule_problems), 1.0])
         w = np.asarray(self.meta["calibration"]["weights"])
-        return float(_sigmoid(np.asarray(x @ w)))
+        return float(sigmoid(np.asarray(x @ w)))
 
 
 def reader_available(directory: Path = READER_DIR) -> str | None:

@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ingest.chunk import ChunkSettings, chunk_document
 from ingest.document import file_hash, load_document
 from ingest.errors import IngestError
@@ -254,15 +256,33 @@ class Index:
             reason="repaired what an interrupted ingest left" if repaired else None,
         )
 
+    def _vectors(
+        self, chunks: list[Chunk], units: list[tuple[str, str, int]], report_id: str
+    ) -> tuple[list[list[float]], list[list[float]]]:
+        pooled = os.environ.get("WATWERKT_CHUNK_VECTORS", "encoded") == "pooled"
+        has_units = {u[2] for u in units}
+        direct = [c.text for i, c in enumerate(chunks) if not pooled or i not in has_units]
+        texts = direct + [u[1] for u in units]
+        desc = f"embedding {report_id} ({len(chunks)} chunks and their sentences)"
+        with _progress(len(texts), desc, self.show_progress) as bar:
+            vectors = embed_passages(self.embedder, texts, self.embed_cache, progress=bar.update)
+        sentence_vectors = vectors[len(direct) :]
+        if not pooled:
+            return vectors[: len(chunks)].tolist(), sentence_vectors.tolist()
+        sums = np.zeros((len(chunks), vectors.shape[1]), dtype=np.float64)
+        for (_, text, ci), vector in zip(units, sentence_vectors, strict=True):
+            sums[ci] += len(text.split()) * vector
+        it = iter(vectors[: len(direct)])
+        for ci in range(len(chunks)):
+            if ci not in has_units:
+                sums[ci] = next(it)
+        sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+        return sums.astype(np.float32).tolist(), sentence_vectors.tolist()
+
     def _write(self, doc: Document, chunks: list[Chunk], meta: ReportMeta) -> None:
         """Replace one report: uncommit, delete, write chunks, sentences, document, commit."""
         units = sentence_units(chunks)
-        texts = [c.text for c in chunks] + [u[1] for u in units]
-        desc = f"embedding {meta.report_id} ({len(chunks)} chunks and their sentences)"
-        with _progress(len(texts), desc, self.show_progress) as bar:
-            vectors = embed_passages(self.embedder, texts, self.embed_cache, progress=bar.update)
-        chunk_vectors = vectors[: len(chunks)].tolist()
-        sentence_vectors = vectors[len(chunks) :].tolist()
+        chunk_vectors, sentence_vectors = self._vectors(chunks, units, meta.report_id)
         rid = meta.report_id
         crash_point("embedded")
         self.manifest.delete(ids=[rid])

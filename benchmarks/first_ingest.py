@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -96,18 +97,54 @@ def stages(embedder: Embedder) -> dict[str, Any]:
     }
 
 
-def ingest_seconds(embedder: Embedder, cache: Path | None, before: bool) -> float:
+GOLD = {
+    "factual gold set": REPO / "tests" / "data" / "gold_retrieval.yaml",
+    "held-out set": REPO / "tests" / "data" / "gold_ask_holdout.yaml",
+}
+
+
+def retrieval_quality(index: Index) -> dict[str, dict[str, float]]:
+    """recall@5 and MRR@10 of the hybrid search on this index, per gold set."""
+    from rag.evaluate import evaluate_retrieval, load_gold
+    from rag.retrieve import Retriever
+
+    retriever = Retriever(index)
+    texts = [t for t, _ in index.records().values()]
+    out = {}
+    for name, path in GOLD.items():
+        report = evaluate_retrieval(load_gold(path), lambda q, k: retriever.search(q, k=k), texts)
+        out[name] = {"recall@5": round(report.recall[5], 4), "mrr@10": round(report.mrr10, 4)}
+    return out
+
+
+def ingest_seconds(
+    embedder: Embedder,
+    cache: Path | None,
+    before: bool,
+    chunk_vectors: str = "encoded",
+    quality: dict[str, Any] | None = None,
+) -> float:
+    """Seconds of one whole ingest into a fresh home; ``quality`` receives its retrieval figures."""
     original = index_module.embed_passages
     index_module.embed_passages = embed_as_before if before else embed_passages  # type: ignore[assignment]
+    saved = os.environ.get(index_module.CHUNK_VECTORS_ENV)
+    os.environ[index_module.CHUNK_VECTORS_ENV] = chunk_vectors
     try:
         with tempfile.TemporaryDirectory(prefix="watwerkt-first-") as home:
             index = Index(Path(home), embedder, show_progress=False, embed_cache=cache)
             started = time.perf_counter()
             (outcome,) = index.ingest([PDF], _meta)
+            seconds = time.perf_counter() - started
             assert outcome.status == "added", outcome
-            return time.perf_counter() - started
+            if quality is not None:
+                quality.update(retrieval_quality(index))
+            return seconds
     finally:
         index_module.embed_passages = original
+        if saved is None:
+            os.environ.pop(index_module.CHUNK_VECTORS_ENV, None)
+        else:
+            os.environ[index_module.CHUNK_VECTORS_ENV] = saved
 
 
 def main() -> int:
@@ -120,13 +157,25 @@ def main() -> int:
     embedder = make_embedder(args.embedder)
     embedder.embed_passages(["warm up"])  # model load is not part of any figure
     result: dict[str, Any] = {"embedder": args.embedder, "stages": stages(embedder)}
-    runs: dict[str, list[float]] = {"before": [], "after": [], "after, another home": []}
+    runs: dict[str, list[float]] = {
+        "before": [],
+        "after": [],
+        "after, another home": [],
+        "pooled chunk vectors": [],
+    }
+    quality: dict[str, dict[str, Any]] = {"encoded chunk vectors": {}, "pooled chunk vectors": {}}
     for _ in range(args.rounds):
         with tempfile.TemporaryDirectory(prefix="watwerkt-cache-") as folder:
             cache = Path(folder) / "embeddings.sqlite"
             runs["before"].append(ingest_seconds(embedder, None, before=True))
-            runs["after"].append(ingest_seconds(embedder, cache, before=False))
+            runs["after"].append(
+                ingest_seconds(embedder, cache, False, quality=quality["encoded chunk vectors"])
+            )
             runs["after, another home"].append(ingest_seconds(embedder, cache, before=False))
+        runs["pooled chunk vectors"].append(  # a cold cache of its own
+            ingest_seconds(embedder, None, False, "pooled", quality["pooled chunk vectors"])
+        )
+    result["retrieval"] = quality
     result["ingest_seconds_median"] = {k: round(statistics.median(v), 2) for k, v in runs.items()}
     result["ingest_seconds_all"] = {k: [round(x, 2) for x in v] for k, v in runs.items()}
     base = result["ingest_seconds_median"]["before"]
@@ -146,6 +195,11 @@ def main() -> int:
         print("first ingest of the bundled report (median of", args.rounds, "rounds):")
         for k, v in result["ingest_seconds_median"].items():
             print(f"  {k:<22} {v:>7.2f} s   x{result['speed_up'][k]}")
+        print("retrieval on the index of the last round:")
+        for mode, sets in quality.items():
+            for name, figures in sets.items():
+                shown = "  ".join(f"{m} {x}" for m, x in figures.items())
+                print(f"  {mode:<22} {name:<18} {shown}")
     return 0
 
 

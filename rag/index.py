@@ -61,6 +61,9 @@ CRASH_STAGES = (
     "committed",
 )
 CRASH_ENV = "WATWERKT_TEST_CRASH_AT"
+# "pooled": a chunk's vector is the length-weighted mean of its sentences' vectors, so only the
+# sentences are embedded (about half the tokens of a first ingest; benchmarks/first_ingest.py).
+CHUNK_VECTORS_ENV = "WATWERKT_CHUNK_VECTORS"
 
 
 def crash_point(stage: str) -> None:
@@ -259,7 +262,7 @@ class Index:
     def _vectors(
         self, chunks: list[Chunk], units: list[tuple[str, str, int]], report_id: str
     ) -> tuple[list[list[float]], list[list[float]]]:
-        pooled = os.environ.get("WATWERKT_CHUNK_VECTORS", "encoded") == "pooled"
+        pooled = os.environ.get(CHUNK_VECTORS_ENV, "encoded") == "pooled"
         has_units = {u[2] for u in units}
         direct = [c.text for i, c in enumerate(chunks) if not pooled or i not in has_units]
         texts = direct + [u[1] for u in units]

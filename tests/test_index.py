@@ -171,3 +171,29 @@ def test_docx_reports_are_read_paragraph_by_paragraph(tmp_path: Path):
     doc = load_document(path, report_id="verslag")
     assert any("2.1 Ouderbetrokkenheid" in " ".join(s.path) for s in doc.sections)
     assert all(doc.text[c.char_start : c.char_end] == c.text for c in chunk_document(doc))
+
+
+def test_pooled_chunk_vectors_are_the_weighted_mean_of_their_sentences(
+    tmp_path: Path, small_reports: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import numpy as np
+
+    from ingest.nlp import block_sentence_spans
+    from rag.index import CHUNK_VECTORS_ENV
+
+    monkeypatch.setenv(CHUNK_VECTORS_ENV, "pooled")
+    embedder = UseEmbedder()
+    index = Index(tmp_path / "home", embedder, show_progress=False)
+    index.ingest([small_reports], _resolver)
+    chunks = index.collection.get(include=["embeddings", "documents"])
+    assert len(chunks["ids"]) >= 2
+    for text, vector in zip(chunks["documents"], chunks["embeddings"], strict=True):
+        own = [text[s:e] for s, e in block_sentence_spans(text) if len(text[s:e].split()) >= 3]
+        weights = np.array([len(t.split()) for t in own], dtype=np.float64)
+        mean = weights @ embedder.embed_passages(own).astype(np.float64)
+        assert float(np.dot(mean / np.linalg.norm(mean), vector)) > 0.999
+        whole = embedder.embed_passages([text])[0]
+        if len(own) > 1:  # not the vector of the chunk's own text: nothing was embedded twice
+            assert float(np.dot(whole, vector)) < 0.9999
+    hits = Retriever(index).search("Wat doen werkgevers die ontzorgd worden?", k=1)
+    assert "ontzorgd" in hits[0].text

@@ -3,16 +3,21 @@
 Starts a real `watwerkt ui` server on 127.0.0.1 (a free port), then every simulated user opens
 its own Gradio session (``gradio_client``) and asks questions through the chat endpoint
 (``/respond``, the same function as pressing enter in the browser) one after another, until the
-time is up or it has asked ``--max-requests``. Bounded: 60 s at most (longer is capped), 10
-users and 100 questions per user by default (50 users at most), loopback only (any other
-connection from this process is refused). Questions are the
-answerable and the unanswerable ones of ``tests/data/gold_retrieval.yaml``, each user starting
-at a different place in the list. One warm-up question is asked before the clock starts.
+time is up or it has asked ``--max-requests``, reading each answer for a while before the
+next question (``--think``, mean seconds of an exponential pause, seeded per user). Every third
+question searches within a year filter, as a user narrowing the search does. Bounded: 150 s at
+most (longer is capped), 20 users and 100 questions per user by default (50 users at most),
+loopback only (any other connection from this process is refused). Questions are the answerable
+and the unanswerable ones of ``tests/data/gold_retrieval.yaml``, each user starting at a
+different place in the list. One warm-up question is asked before the clock starts.
 
-Reports requests, errors, answers vs refusals, throughput and latency (p50/p95/max) as each
-user experiences it: queueing included (the app answers at most 2 questions at a time).
+First, in the same run and on the same server, a single user asks ``--single`` questions one
+after another (no pause): the single-user time the issue's bound ("p95 within 3x a single
+user's") is measured against. Then the load. Reports requests, errors, answers vs refusals,
+throughput and latency (p50/p95/max) as each user experiences it, queueing included (the app
+answers ``WATWERKT_UI_WORKERS`` questions at a time, by default the number of cores).
 
-Run: .venv/bin/python benchmarks/load_ui.py [--users 10] [--duration 60] [--json]
+Run: .venv/bin/python benchmarks/load_ui.py [--users 20] [--duration 120] [--think 10] [--json]
      [--home DIR]   (an existing WATWERKT_HOME with an index; default: a fresh one, indexed)
 """
 
@@ -42,7 +47,7 @@ sys.path.insert(0, str(REPO))
 from ui.local_server import HOST, LocalServer, ServerError, server_env  # noqa: E402
 
 GOLD = REPO / "tests" / "data" / "gold_retrieval.yaml"
-MAX_DURATION_S = 60.0
+MAX_DURATION_S = 150.0
 API = "/respond"
 REQUEST_TIMEOUT_S = 120.0
 
@@ -90,8 +95,11 @@ def _check(result: Any) -> bool:
     return True
 
 
-def ask_one(client: Any, question: str) -> bool:
-    job = client.submit(question, [], [], [], api_name=API)
+YEARS = [2020]  # the bundled report's year: a filtered search that still finds passages
+
+
+def ask_one(client: Any, question: str, years: list[int] | None = None) -> bool:
+    job = client.submit(question, [], [], years or [], api_name=API)
     return _check(job.result(timeout=REQUEST_TIMEOUT_S))
 
 
@@ -103,17 +111,24 @@ def user(
     max_requests: int,
     start: threading.Barrier,
     out: UserResult,
+    think: float = 0.0,
 ) -> None:
-    """One simulated user: asks questions one after another until the deadline or the cap."""
+    """One simulated user: asks, reads the answer (``think`` s on average), asks again, until
+    the deadline or the cap."""
+    import random
+
+    rng = random.Random(offset)
     start.wait()  # all users begin together; clock["deadline"] is set before the barrier opens
     deadline = clock["deadline"]
     i = 0
+    if think > 0:  # users do not all press enter in the same second
+        time.sleep(min(rng.uniform(0, think), max(0.0, deadline - time.perf_counter())))
     while i < max_requests and time.perf_counter() < deadline:
         question = questions[(offset + i) % len(questions)]
         i += 1
         began = time.perf_counter()
         try:
-            grounded = ask_one(client, question)
+            grounded = ask_one(client, question, YEARS if i % 3 == 0 else None)
         except Exception as exc:
             out.errors.append(f"{type(exc).__name__}: {exc}"[:300])
             continue
@@ -122,10 +137,40 @@ def user(
             out.answered += 1
         else:
             out.refused += 1
+        if think > 0:
+            pause = min(rng.expovariate(1 / think), max(0.0, deadline - time.perf_counter()))
+            time.sleep(pause)
+
+
+def single_user(url: str, questions: list[str], n: int) -> dict[str, Any]:
+    """The baseline: one user alone asks ``n`` questions back to back."""
+    from gradio_client import Client
+
+    client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
+    times: list[float] = []
+    try:
+        for i, question in enumerate(questions[:n], start=1):
+            began = time.perf_counter()
+            ask_one(client, question, YEARS if i % 3 == 0 else None)
+            times.append(time.perf_counter() - began)
+    finally:
+        with contextlib.suppress(Exception):
+            client.close()
+    return {
+        "requests": len(times),
+        "p50": round(_pct(times, 0.50), 3),
+        "p95": round(_pct(times, 0.95), 3),
+        "mean": round(statistics.fmean(times), 3),
+    }
 
 
 def run_load(
-    url: str, questions: list[str], users: int, duration: float, max_requests: int
+    url: str,
+    questions: list[str],
+    users: int,
+    duration: float,
+    max_requests: int,
+    think: float = 0.0,
 ) -> dict[str, Any]:
     from gradio_client import Client
 
@@ -144,7 +189,7 @@ def run_load(
     threads = [
         threading.Thread(
             target=user,
-            args=(clients[k], questions, k * step, clock, max_requests, start, results[k]),
+            args=(clients[k], questions, k * step, clock, max_requests, start, results[k], think),
             daemon=True,
         )
         for k in range(users)
@@ -167,6 +212,7 @@ def run_load(
     return {
         "users": users,
         "duration_s": duration,
+        "think_s": think,
         "max_requests_per_user": max_requests,
         "wall_s": round(wall, 2),
         "warmup_s": round(warmup, 3),
@@ -188,9 +234,15 @@ def run_load(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=10, help="concurrent users (default 10)")
+    parser.add_argument("--users", type=int, default=20, help="concurrent users (default 20)")
     parser.add_argument(
-        "--duration", type=float, default=60, help="seconds of load (default and maximum 60)"
+        "--duration", type=float, default=120, help="seconds of load (default 120, at most 150)"
+    )
+    parser.add_argument(
+        "--think", type=float, default=10.0, help="mean seconds a user reads an answer (10)"
+    )
+    parser.add_argument(
+        "--single", type=int, default=30, help="questions of the single-user baseline (30)"
     )
     parser.add_argument(
         "--max-requests", type=int, default=100, help="questions per user at most (default 100)"
@@ -230,10 +282,18 @@ def main() -> int:
             f"{args.users} users, {duration:.0f} s, at most {args.max_requests} questions each",
             file=sys.stderr,
         )
+        questions = _questions(args.gold)
+        single_user(local.url, questions[-1:], 1)  # the models load: not part of any figure
+        print(f"single user, {args.single} questions back to back ...", file=sys.stderr)
+        single = single_user(
+            local.url, questions[:: max(1, len(questions) // args.single)], args.single
+        )
         report = run_load(
-            local.url, _questions(args.gold), args.users, duration,
-            args.max_requests,
+            local.url, questions, args.users, duration, args.max_requests, args.think,
         )  # fmt: skip
+        report["single_user_s"] = single
+        p95 = report["latency_s"]["p95"]
+        report["p95_over_single_p95"] = round(p95 / single["p95"], 2) if p95 else None
     finally:
         local.stop()
         if not args.keep:
@@ -252,6 +312,11 @@ def main() -> int:
         print(
             f"latency p50 {lat['p50']} s, p95 {lat['p95']} s, max {lat['max']} s "
             f"(warm-up {report['warmup_s']} s)"
+        )
+        one = report["single_user_s"]
+        print(
+            f"single user alone: p50 {one['p50']} s, p95 {one['p95']} s; "
+            f"p95 under load / alone = {report['p95_over_single_p95']}"
         )
         for e in report["error_examples"]:
             print(f"  error: {e}")

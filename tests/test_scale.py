@@ -1,0 +1,151 @@
+"""The scale path (benchmarks/scale.py) on a small synthetic index: ~2,000 passages of fake
+reports from shuffled sentences of the bundled report, with random unit vectors.
+
+What must hold however large the index grows: a passage planted in one report is found by
+dense and BM25 retrieval alike, filters keep to their report, and a warm retriever neither
+rebuilds BM25 nor reloads every record from Chroma between queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from benchmarks.scale_corpus import PrecomputedEmbedder, bundled_pool, fake_document
+from ingest.chunk import chunk_document
+from ingest.models import Document, Section
+from rag import bm25 as bm25_module
+from rag.index import Index
+from rag.models import ReportMeta
+from rag.retrieve import Retriever
+
+# Chroma cannot rebuild this test's embedder from its stored name; nothing asks it to.
+pytestmark = pytest.mark.filterwarnings("ignore:Could not reconstruct embedding function")
+
+PLANTED = (
+    "De kwartiermaker van de Xylofoonwerkplaats in Zevenhuizen begeleidde elf jongeren "
+    "naar een leerbaan bij de fietsenmaker."
+)
+
+
+class TableQueries:
+    """Query vectors from the same table as the passages (a query that is a known sentence
+    gets that sentence's vector; anything else a random one)."""
+
+    name = "scale-test"
+
+    def __init__(self, table: dict[str, np.ndarray]) -> None:
+        self.table = table
+        self.dim = len(next(iter(table.values())))
+        self.rng = np.random.default_rng(7)
+
+    def embed_query(self, texts: Sequence[str]) -> np.ndarray:
+        out = [self.table.get(t, self.rng.standard_normal(self.dim)) for t in texts]
+        arr = np.asarray(out, dtype=np.float32)
+        return arr / np.linalg.norm(arr, axis=1, keepdims=True)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed_query(texts)
+
+
+def _planted_report() -> tuple[Document, ReportMeta]:
+    text = f"Resultaten\n\n{PLANTED} Daarna volgden nog twee rondes met werkgevers uit de regio."
+    doc = Document(
+        report_id="planted",
+        source_path="planted.txt",
+        content_hash="planted-1",
+        text=text,
+        page_starts=(0,),
+        sections=(Section(("Resultaten",), 0, len(text)),),
+        blocks=((0, 10), (12, len(text))),
+    )
+    return doc, ReportMeta("planted", "Het geplante verslag", 2031)
+
+
+@pytest.fixture(scope="module")
+def scale_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    pool = bundled_pool()
+    rng = np.random.default_rng(1)
+    table = {s: v / np.linalg.norm(v) for s in pool.sentences for v in [rng.standard_normal(64)]}
+    table[PLANTED] = rng.standard_normal(64)
+    table[PLANTED] /= np.linalg.norm(table[PLANTED])
+    queries = TableQueries(table)
+    home = tmp_path_factory.mktemp("scale-home")
+    index = Index(home, PrecomputedEmbedder(table, queries, noise=0.1), show_progress=False)
+    number = 0
+    while index.count() < 2000:
+        doc, meta = fake_document(pool, number)
+        index._write(doc, chunk_document(doc), meta)
+        number += 1
+    doc, meta = _planted_report()
+    index._write(doc, chunk_document(doc), meta)
+    index.refresh_bm25()
+    return home, queries
+
+
+def _warm_retriever(home: Path, queries: Any) -> Retriever:
+    retriever = Retriever(Index(home, queries, show_progress=False))
+    retriever.warm_up()
+    return retriever
+
+
+def test_planted_passage_is_found_among_two_thousand(scale_index):
+    home, queries = scale_index
+    retriever = _warm_retriever(home, queries)
+    assert retriever.index.count() >= 2000
+    hits = retriever.search(PLANTED, k=5)
+    assert hits[0].report_id == "planted"
+    assert PLANTED in hits[0].text
+    assert hits[0].ranks == (1, 1)  # first by dense and by BM25 alike
+    # A few of its words (a random query vector: BM25 alone finds it, first in its ranking,
+    # so no more than the two best dense-only passages can come before it).
+    hits = retriever.search("Xylofoonwerkplaats Zevenhuizen fietsenmaker", k=5)
+    assert "planted" in [h.report_id for h in hits[:3]]
+    assert next(h for h in hits if h.report_id == "planted").ranks[1] == 1
+
+
+def test_filters_keep_to_their_report_and_year(scale_index):
+    home, queries = scale_index
+    retriever = _warm_retriever(home, queries)
+    sentence = next(s for s in queries.table if s != PLANTED)
+    hits = retriever.search(sentence, k=5, reports=["syn-0003"])
+    assert hits and {h.report_id for h in hits} == {"syn-0003"}
+    assert sentence in " ".join(h.text for h in hits)
+    by_year = retriever.search(sentence, k=5, years=[2017])
+    assert by_year and {h.year for h in by_year} == {2017}
+    assert retriever.search(PLANTED, k=3, years=[2031])[0].report_id == "planted"
+
+
+def test_a_warm_retriever_rebuilds_nothing_between_queries(scale_index, monkeypatch):
+    home, queries = scale_index
+    built: list[int] = []
+    real_build = bm25_module.BM25Index.build.__func__  # type: ignore[attr-defined]
+
+    def counting_build(cls: type, ids: Sequence[str], texts: Sequence[str]) -> Any:
+        built.append(len(ids))
+        return real_build(cls, ids, texts)
+
+    monkeypatch.setattr(bm25_module.BM25Index, "build", classmethod(counting_build))
+    retriever = _warm_retriever(home, queries)  # a new process's view: BM25 loaded from disk
+    assert built == []
+    full_gets: list[dict[str, Any]] = []
+    chunks = retriever.index.collection
+    real_get = chunks.get
+
+    def spying_get(**kwargs: Any) -> Any:
+        if "ids" not in kwargs:
+            full_gets.append(kwargs)
+        return real_get(**kwargs)
+
+    chunks.get = spying_get  # type: ignore[method-assign]
+    first = retriever.index.bm25()
+    for sentence in list(queries.table)[:20]:
+        retriever.search(sentence, k=5)
+        retriever.search(sentence, k=5, reports=["syn-0001", "planted"])
+    assert retriever.index.bm25() is first
+    assert built == []
+    assert full_gets == []  # no query reads every record again

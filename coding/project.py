@@ -15,6 +15,10 @@ What the store promises:
   database's mode): transcripts are pseudonymised, but they are still interviews.
 * A coder's codings on a segment are replaced as a whole: the rows of (segment, coder) always
   describe one decision.
+
+The records live in ``coding.project_records`` (re-exported here), the schema and its
+migrations in ``coding.project_schema``, adding files and suggesting for them in
+``coding.project_add``.
 """
 
 from __future__ import annotations
@@ -25,20 +29,26 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .codebook import Codebook, load_codebook
 from .errors import CodingError
 from .models import CodedTranscript, Evidence, Segment, Transcript
+from .project_records import (  # noqa: F401  (re-exported)
+    KEPT,
+    STATUSES,
+    Coding,
+    Memo,
+    StoredSegment,
+    StoredTranscript,
+    Suggestion,
+)
 from .project_schema import SCHEMA_VERSION, migrate  # noqa: F401  (re-exported)
 
 DB_NAME = "project.sqlite"
-STATUSES = ("accepted", "changed", "rejected", "added")
-KEPT = ("accepted", "changed", "added")  # statuses whose codes apply to the segment
 VERDICTS = ("supports", "refutes", "refines")
 ASSISTANT_PREFIX = "watwerkt-suggester"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -52,80 +62,6 @@ def now() -> str:
 def assistant_coder(model: str) -> str:
     """The assistant's name as a coder, from the model version of its suggestions."""
     return f"{ASSISTANT_PREFIX} {model}"
-
-
-# -- records -------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class StoredTranscript:
-    id: int
-    name: str
-    text: str
-    pseudonymised: bool
-    source_sha256: str
-    alliance: str | None = None
-    role: str | None = None
-    date: str | None = None
-    added: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredSegment:
-    """A segment as stored; ``key`` is the segment id within its transcript (seg-0001)."""
-
-    id: int
-    transcript_id: int
-    key: str
-    speaker: str
-    start: int
-    end: int
-    text: str
-    turn: int
-    timestamp: str | None = None
-
-    def as_segment(self) -> Segment:
-        return Segment(
-            self.key, self.speaker, self.start, self.end, self.text, self.turn, self.timestamp
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Suggestion:
-    segment_id: int
-    model: str
-    cimo: str | None
-    scores: dict[str, float]
-    themes: tuple[tuple[str, float], ...]
-    evidence: tuple[Evidence, ...]
-    created: str
-
-    def codes(self, theme_threshold: float) -> tuple[str, ...]:
-        """The codes the assistant applies: its CIMO code and themes at or above the threshold."""
-        chosen = [self.cimo] if self.cimo else []
-        return tuple(chosen + [c for c, s in self.themes if s >= theme_threshold])
-
-
-@dataclass(frozen=True, slots=True)
-class Coding:
-    id: int
-    segment_id: int
-    coder: str
-    code: str  # "" only on a rejection that names no code
-    status: str
-    created: str
-
-    @property
-    def kept(self) -> bool:
-        return self.status in KEPT and bool(self.code)
-
-
-@dataclass(frozen=True, slots=True)
-class Memo:
-    id: int
-    transcript_id: int | None
-    segment_id: int | None
-    coder: str
-    text: str
-    created: str
 
 
 # -- the store -----------------------------------------------------------------------------------
@@ -504,47 +440,3 @@ class ProjectStore:
             "coders": self.coders(),
             "transcripts": by_transcript,
         }
-
-
-# -- adding files ---------------------------------------------------------------------------------
-def import_transcript(
-    store: ProjectStore,
-    path: Path,
-    pseudonymiser: Callable[[str], str] | None,
-    *,
-    alliance: str | None = None,
-    role: str | None = None,
-    date: str | None = None,
-) -> StoredTranscript:
-    """Read, pseudonymise (when given), segment and store one transcript file."""
-    from .segment import segment
-    from .transcripts import load_transcript
-
-    path = Path(path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    transcript = load_transcript(path, pseudonymiser)
-    return store.add_transcript(
-        transcript,
-        segment(transcript),
-        source_sha256=digest,
-        alliance=alliance,
-        role=role,
-        date=date,
-    )
-
-
-def suggest_stored(store: ProjectStore, stored: StoredTranscript, suggester, report_search=None):
-    """Run the suggester on a stored transcript's segments and keep its suggestions."""
-    from .segment import segment_contexts
-    from .transcripts import parse_turns
-
-    segments = [s.as_segment() for s in store.segments(stored.id)]
-    transcript = Transcript(
-        stored.name, stored.text, parse_turns(stored.text), stored.pseudonymised
-    )
-    contexts = segment_contexts(transcript, segments)
-    coded = suggester.suggest(segments, report_search=report_search, contexts=contexts)
-    assert suggester.model is not None
-    return store.add_suggestions(
-        stored.id, CodedTranscript(transcript, tuple(coded), suggester.model.name)
-    )

@@ -23,7 +23,8 @@ from pathlib import Path
 from .classify import Suggester
 from .codebook import CIMO, Codebook
 from .models import Evidence, Transcript
-from .project import ASSISTANT_PREFIX, ProjectStore, suggest_stored
+from .project import ASSISTANT_PREFIX, ProjectStore
+from .project_add import suggest_stored
 from .segment import segment_contexts
 from .training import Example
 from .transcripts import parse_turns

@@ -287,6 +287,8 @@ def test_team_project_two_coders_agreement_and_configuration(page):
         expect(page.locator("#team-status-line")).to_contain_text(f": {value} ({coder})")
 
     _tab(page, "Team")
+    # the session's team token comes with the page's load events; a change before it is refused
+    expect(field("team-token")).not_to_have_value("")
     field("team-new-name").fill("browserstudie")
     page.locator("#team-new").click()
     expect(page.locator("#team-status-line")).to_contain_text("gemaakt")
@@ -302,6 +304,9 @@ def test_team_project_two_coders_agreement_and_configuration(page):
     page.locator("#team-agree").click()
     expect(page.locator("#agreement-table")).to_contain_text("anna – bert")
     expect(page.locator("#agreement-table")).to_contain_text("Krippendorff")
+    page.locator("#team-retrain").click()  # anna and bert disagree: nothing to learn yet
+    expect(page.locator("#team-status-line")).to_contain_text("Opnieuw geleerd", timeout=CODING_MS)
+    expect(page.locator("#team-status-line")).to_contain_text("met een vernieuwd voorstel")
 
     transcript = page.locator("#team-transcript input").first.input_value()
     field("cmo-naam").fill("coach-vertrouwen")

@@ -3,6 +3,7 @@ and the model version is kept with every suggestion."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,43 @@ def test_a_turns_first_segment_is_read_with_the_question_and_the_next_with_the_s
     table = next(t for t in contexts if t.startswith("Aan de ronde tafel"))
     assert contexts[table] == "Wat gebeurt er aan de ronde tafel?"
     assert contexts["Daar spreken we af wie wat doet."] == table
+
+
+@pytest.mark.slow
+def test_team_tab_retrain_button_learns_from_review_and_stores_the_new_model_version(
+    built_app, tmp_path: Path
+):
+    """The Team tab's "Opnieuw leren" calls the same retrain as the CLI, on a project whose
+    transcript was added and suggested by the same add_and_suggest as `project add`."""
+    from coding.project import create_project
+    from coding.project_add import SuggestTools, add_and_suggest
+    from ui import app_team
+    from ui.settings import get_settings
+    from ui.wiring import App
+
+    app = App(get_settings(home=tmp_path / "team-home"), show_progress=False)
+    app.index = built_app.index  # the session's index, read only here
+    assert app_team.retrain_project(app, None).startswith("⚠️")
+    f = tmp_path / "gesprek.txt"
+    f.write_text(TEXT, encoding="utf-8")
+    with create_project(app.settings.home, "studie") as store:
+        tools = SuggestTools(app.index.embedder, app.settings.home / "models")
+        (added,) = add_and_suggest(store, [f], None, lambda: contextlib.nullcontext(tools))
+        segments = store.segments(added.transcript.id)
+        assert added.suggested == len(segments) > 3
+        (first_model,) = store.models()
+        # two coders keep a code on three segments; a rejection teaches nothing
+        for seg, code in zip(segments[:3], "CIO", strict=False):
+            store.set_coding(seg.id, "anna", [code], "changed")
+        store.set_coding(segments[3].id, "bert", [""], "rejected")
+
+    message = app_team.retrain_project(app, "studie")
+    assert message.startswith("✅"), message
+    assert "3 beoordeelde segment(en) toegevoegd" in message
+    assert f"{len(segments)} segment(en) met een vernieuwd voorstel" in message
+    with open_project(app.settings.home, "studie") as store:
+        newest = store.models()[0]
+        assert len(store.models()) == 2 and newest != first_model
+        assert f"model **{newest}**" in message
+        assert {s.model for s in store.suggestions().values()} == {newest}
+        assert len(store.suggestions()) == len(segments)

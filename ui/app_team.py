@@ -2,16 +2,17 @@
 table (the assistant is a coder too) and CMO configurations. Plain functions over the project
 store (``coding.project``), then the tab itself (``team_tab``), wired in ``ui.app``.
 
-Every change (a new project, a transcript added, a coding, a configuration) carries the
-session's team token; the page gets it when it loads, a call without it changes nothing.
+Every change (a new project, a transcript added, a coding, retraining, a configuration) carries
+the session's team token; the page gets it when it loads, a call without it changes nothing.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import gradio as gr  # module level: Gradio resolves the handlers' gr.Request annotations here
 
@@ -21,6 +22,9 @@ from .app_common import confirm_tokens, esc, index_lock, ready
 from .files import app_files, forget_upload, private_dir
 from .guard import UploadError, check_transcript
 from .wiring import App
+
+if TYPE_CHECKING:
+    from coding.project_add import SuggestTools
 
 CODES = ("C", "I", "M", "O")
 NO_CODE = "geen"
@@ -59,47 +63,92 @@ def new_project(app: App, name: str | None) -> str:
     return f"✅ Project **{esc(name)}** gemaakt."
 
 
+STEPS_NL = {
+    "import": (0.1, "Namen vervangen en segmenten maken…"),
+    "suggest": (0.5, "Codes voorstellen…"),
+}
+
+
+@contextmanager
+def _suggest_tools(app: App) -> Iterator[SuggestTools]:
+    """What suggesting needs, under the index's read lock (the report search reads the index;
+    an upload of a report changes it only under the write lock)."""
+    from coding.project_add import SuggestTools
+
+    from .wiring import report_search_for
+
+    ready(app)
+    with index_lock(app).read():
+        yield SuggestTools(app.index.embedder, _home(app) / "models", report_search_for(app))
+
+
 def add_transcript(
     app: App, project: str | None, path: str | None, progress: Progress | None = None
 ) -> str:
-    """Pseudonymise, segment, store and suggest codes for one uploaded transcript; the upload
-    is stored under a neutral name (never the file's own, which often names the respondent)."""
-    from coding.pipeline import make_suggester, pseudonymiser_for
-    from coding.project import import_transcript, suggest_stored
-    from coding.pseudonymise import release
+    """Pseudonymise, segment, store and suggest codes for one uploaded transcript (the same
+    ``coding.project_add.add_and_suggest`` as ``watwerkt project add``); the upload is stored
+    under a neutral name (never the file's own, which often names the respondent)."""
+    from coding.pipeline import pseudonymiser_for
+    from coding.project_add import add_and_suggest
 
     from .app_coding import neutral_name
-    from .wiring import report_search_for
 
     if not path:
         return "Kies eerst een transcript."
+    neutral = None
     try:
         source = check_transcript(path)
         neutral = private_dir(app_files(_home(app)) / "tmp") / neutral_name(source)
         shutil.copyfile(source, neutral)
         with _open(app, project) as store:
-            if progress:
-                progress(0.1, "Namen vervangen en segmenten maken…")
-            pseudonymiser = pseudonymiser_for(store.path.parent / "pseudonyms.json")
-            stored = import_transcript(store, neutral, pseudonymiser)
-            release()
-            if progress:
-                progress(0.5, "Codes voorstellen…")
-            ready(app)
-            with index_lock(app).read():
-                suggester = make_suggester(
-                    store.codebook(), app.index.embedder, _home(app) / "models"
-                )
-                n = suggest_stored(store, stored, suggester, report_search_for(app))
+            (added,) = add_and_suggest(
+                store,
+                [neutral],
+                pseudonymiser_for(store.path.parent / "pseudonyms.json"),
+                lambda: _suggest_tools(app),
+                progress=(lambda step: progress(*STEPS_NL[step])) if progress else None,
+            )
     except (UploadError, CodingError) as exc:
         return f"⚠️ {esc(exc)}"
     finally:
         forget_upload(path, _home(app))
-        if "neutral" in locals():
+        if neutral is not None:
             neutral.unlink(missing_ok=True)
     if progress:
         progress(1.0, "Klaar")
-    return f"✅ **{esc(stored.name)}** toegevoegd: {n} segmenten met een voorstel."
+    return (
+        f"✅ **{esc(added.transcript.name)}** toegevoegd: {added.suggested} segmenten met een "
+        "voorstel."
+    )
+
+
+def retrain_project(app: App, project: str | None, progress: Progress | None = None) -> str:
+    """Learn from the project's accepted and changed codings and suggest again for all its
+    transcripts: the same ``coding.retrain.retrain`` as ``watwerkt project retrain``."""
+    from coding.retrain import retrain
+
+    try:
+        with _open(app, project) as store, _suggest_tools(app) as tools:
+            if progress:
+                progress(0.1, "Opnieuw leren van de beoordeelde segmenten…")
+            data = retrain(store, tools.embedder, tools.cache_dir, tools.report_search)
+    except CodingError as exc:
+        return f"⚠️ {esc(exc)}"
+    if progress:
+        progress(1.0, "Klaar")
+    renewed = sum(cast(dict[str, int], data["suggested"]).values())
+    learned = cast(int, data["learned"])
+    if not learned:
+        taught = (
+            "nog geen geaccepteerde of gewijzigde coderingen om van te leren (het "
+            "meegeleverde model blijft)"
+        )
+    else:
+        taught = f"{learned} beoordeelde segment(en) toegevoegd aan de trainingsdata"
+    return (
+        f"✅ Opnieuw geleerd: {taught}; model **{esc(data['model'])}**; "
+        f"{renewed} segment(en) met een vernieuwd voorstel."
+    )
 
 
 def status_html(app: App, project: str | None) -> str:
@@ -301,7 +350,8 @@ def team_tab(app: App, progress: Any) -> tuple[Callable[..., str], Any]:
     """The Team tab's components and events (called inside ``gr.Tab`` by ``ui.app``); returns
     the page-load function that hands out the session's team token, and its textbox."""
     tokens = confirm_tokens(app)
-    token = gr.Textbox(visible=False, elem_id="team-token")
+    # in the DOM though never shown: the browser test waits for it before its first change
+    token = gr.Textbox(visible="hidden", elem_id="team-token")
 
     def allowed(given: str, request: gr.Request) -> bool:
         return tokens.check_bound(request.session_hash, "team", "", given)
@@ -310,7 +360,9 @@ def team_tab(app: App, progress: Any) -> tuple[Callable[..., str], Any]:
         "Een **project** bundelt transcripten die u met collega's codeert. Vul uw naam in als "
         "codeur, codeer segmenten, en vergelijk: de tabel geeft per paar codeurs de "
         "overeenstemming en κ (de assistent telt mee als codeur). Leg verbanden tussen "
-        "context, mechanisme en uitkomst vast als **CMO-configuratie**."
+        "context, mechanisme en uitkomst vast als **CMO-configuratie**. Met **Opnieuw leren** "
+        "leert de assistent van wat de codeurs accepteerden of wijzigden en stelt hij alle "
+        "segmenten opnieuw voor."
     )
     with gr.Row():
         project = gr.Dropdown(
@@ -333,7 +385,9 @@ def team_tab(app: App, progress: Any) -> tuple[Callable[..., str], Any]:
         code = gr.Radio([*CODES, NO_CODE], label="Code", elem_id="team-code")
         save_btn = gr.Button("Opslaan", variant="primary", elem_id="team-save")
     segments = gr.HTML("", elem_id="team-segments", js_on_load=None)
-    agree_btn = gr.Button("Bereken overeenstemming", elem_id="team-agree")
+    with gr.Row():
+        agree_btn = gr.Button("Bereken overeenstemming", elem_id="team-agree")
+        retrain_btn = gr.Button("Opnieuw leren", elem_id="team-retrain")
     agreement = gr.HTML("", elem_id="team-agreement", js_on_load=None)
     with gr.Accordion("Nieuwe CMO-configuratie", open=True, elem_id="team-cmo"):
         with gr.Row():
@@ -396,6 +450,13 @@ def team_tab(app: App, progress: Any) -> tuple[Callable[..., str], Any]:
         text = code_segment(app, name, who, ref, value or "")
         return text, segments_html(app, name, which, who or ""), status_html(app, name)
 
+    def retrained(name, who, which, given, request: gr.Request, bar: Any = progress):
+        if not allowed(given, request):
+            text = "⚠️ Niet uitgevoerd: herlaad de pagina."
+        else:
+            text = retrain_project(app, name, progress=lambda f, t: bar(f, desc=t))
+        return text, segments_html(app, name, which, who or ""), status_html(app, name)
+
     def configured(name, who, title, stated, judged, refs, given, request: gr.Request):
         if not allowed(given, request):
             return "⚠️ Niet uitgevoerd: herlaad de pagina.", configurations_html(app, name)
@@ -412,6 +473,7 @@ def team_tab(app: App, progress: Any) -> tuple[Callable[..., str], Any]:
         saved, [project, coder, transcript, segment, code, token], [message, segments, status]
     )
     agree_btn.click(lambda name: agreement_html(app, name), project, agreement)
+    retrain_btn.click(retrained, [project, coder, transcript, token], [message, segments, status])
     cmo_btn.click(
         configured, [project, coder, cmo_name, statement, verdict, members, token],
         [message, configs],

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from coding.errors import CodingError
 
 from .term import for_terminal
+
+if TYPE_CHECKING:
+    from coding.project_add import SuggestTools
 
 HELP_KEYS = (
     'a = accept, r = reject, codes (e.g. "M" or "C T-nazorg") = change, Enter = skip, q = stop'
@@ -51,10 +56,10 @@ def cmd_project_new(args: argparse.Namespace) -> int:
     return 0
 
 
-def _suggester(args: argparse.Namespace, store):
-    """The project's suggester (built-in training data plus its reviewed codings, see
-    ``watwerkt project retrain``) and the report search for evidence."""
-    from coding.retrain import project_suggester
+@contextmanager
+def _suggest_tools(args: argparse.Namespace) -> Iterator[SuggestTools]:
+    """The embedder, the model cache and (unless --no-report-evidence) the report search."""
+    from coding.project_add import SuggestTools
 
     from .cli import _app
     from .wiring import report_search_for
@@ -64,15 +69,7 @@ def _suggester(args: argparse.Namespace, store):
     if not getattr(args, "no_report_evidence", False):
         app.ensure_index()
         search = report_search_for(app)
-    return project_suggester(store, app.index.embedder, app.settings.home / "models"), search
-
-
-def _suggest_foreign(store, stored, suggester) -> None:
-    """Suggestions for the codes of a codebook the coder brought (coding/foreign.py)."""
-    from coding.foreign import suggest_foreign_stored
-
-    known = suggester.model.themes if suggester.model is not None else {}
-    suggest_foreign_stored(store, stored, suggester.embedder, known)
+    yield SuggestTools(app.index.embedder, app.settings.home / "models", search)
 
 
 def _pseudonymiser(args: argparse.Namespace, store):
@@ -84,52 +81,29 @@ def _pseudonymiser(args: argparse.Namespace, store):
     return pseudonymiser_for(store.path.parent / "pseudonyms.json", [w for w in words if w.strip()])
 
 
-def _import(args: argparse.Namespace, store, paths: list[Path]) -> list[Any]:
-    from coding.project import import_transcript
-
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing:
-        raise CodingError(f"{missing[0]}: no such file; give .txt, .md, .docx, .vtt or .srt files")
-    pseudonymiser = _pseudonymiser(args, store)
-    added = [
-        import_transcript(
-            store,
-            p,
-            pseudonymiser,
-            alliance=getattr(args, "alliance", None),
-            role=getattr(args, "role", None),
-            date=getattr(args, "date", None),
-        )
-        for p in paths
-    ]
-    if pseudonymiser is not None:
-        from coding.pseudonymise import release
-
-        release()
-    return added
-
-
 def cmd_project_add(args: argparse.Namespace) -> int:
-    from coding.project import suggest_stored
+    from coding.project_add import add_and_suggest
 
     with _open(args, args.name) as store:
-        added = _import(args, store, [Path(p) for p in args.files])
-        suggested = {}
-        if not args.no_suggest:
-            suggester, search = _suggester(args, store)
-            suggested = {t.name: suggest_stored(store, t, suggester, search) for t in added}
-            for t in added:
-                _suggest_foreign(store, t, suggester)
+        added = add_and_suggest(
+            store,
+            [Path(p) for p in args.files],
+            _pseudonymiser(args, store),
+            None if args.no_suggest else lambda: _suggest_tools(args),
+            alliance=args.alliance,
+            role=args.role,
+            date=args.date,
+        )
         data = {
             "project": store.name,
             "added": [
                 {
-                    "name": t.name,
-                    "segments": len(store.segments(t.id)),
-                    "suggested": suggested.get(t.name, 0),
-                    "pseudonymised": t.pseudonymised,
+                    "name": a.transcript.name,
+                    "segments": len(store.segments(a.transcript.id)),
+                    "suggested": a.suggested,
+                    "pseudonymised": a.transcript.pseudonymised,
                 }
-                for t in added
+                for a in added
             ],
             "models": store.models(),
         }
@@ -181,16 +155,8 @@ def cmd_project_status(args: argparse.Namespace) -> int:
 def cmd_project_retrain(args: argparse.Namespace) -> int:
     from coding.retrain import retrain
 
-    from .cli import _app
-    from .wiring import report_search_for
-
-    app = _app(args)
-    search = None
-    if not args.no_report_evidence:
-        app.ensure_index()
-        search = report_search_for(app)
-    with _open(args, args.name) as store:
-        data = retrain(store, app.index.embedder, app.settings.home / "models", search)
+    with _suggest_tools(args) as tools, _open(args, args.name) as store:
+        data = retrain(store, tools.embedder, tools.cache_dir, tools.report_search)
 
     def human() -> None:
         n = sum(data["suggested"].values())  # type: ignore[attr-defined]
@@ -291,7 +257,7 @@ def code_in_project(
     args: argparse.Namespace, stdin: TextIO | None = None, prompt: TextIO | None = None
 ) -> int:
     """Review a transcript of a project as one named coder, one committed decision a line."""
-    from coding.project import import_transcript, suggest_stored
+    from coding.project_add import import_files, suggest_transcripts
     from coding.refi import THEME_THRESHOLD
 
     if not args.coder or not args.coder.strip():
@@ -306,7 +272,7 @@ def code_in_project(
                 f"{path}: no such file, and project {store.name!r} has no transcript of that name"
             )
         if stored is None:
-            stored = import_transcript(store, path, _pseudonymiser(args, store))
+            (stored,) = import_files(store, [path], _pseudonymiser(args, store))
         elif path.is_file():
             import hashlib
 
@@ -317,9 +283,8 @@ def code_in_project(
                 )
         suggestions = store.suggestions(transcript_id=stored.id)
         if not suggestions and not args.blind:
-            suggester, search = _suggester(args, store)
-            suggest_stored(store, stored, suggester, search)
-            _suggest_foreign(store, stored, suggester)
+            with _suggest_tools(args) as tools:
+                suggest_transcripts(store, [stored], tools)
             suggestions = store.suggestions(transcript_id=stored.id)
         known = {c.id for c in store.codebook().codes}
         done = {c.segment_id for c in store.codings(args.coder, stored.id)}

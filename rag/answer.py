@@ -24,7 +24,14 @@ from .documents import DocumentStore
 from .meta import META
 from .models import Passage
 from .retrieve import Retriever
-from .verify import find_quote, quote_on_page, squash, support, unsupported_numbers
+from .verify import (
+    find_quote,
+    gives_orders,
+    quote_on_page,
+    squash,
+    support,
+    unsupported_numbers,
+)
 
 META_PENALTY = 0.05
 PER_GROUP = 2  # marked statements per CMO group in a "what works" answer
@@ -181,6 +188,8 @@ def collect_evidence(
         words = len(p.text[s2:e2].split())
         if words < 4 or p.text[e - 1] not in ".!?;" or _HEADING_NUMBER.match(p.text[s:e]):
             continue  # headings, labels, table cells and lead-ins ("...:") are no statements
+        if gives_orders(p.text[s2:e2]):
+            continue  # passages are data: an order to the reader is no finding
         sim = float(np.dot(np.asarray(vectors[sid], dtype=np.float32), qvec))
         terms = set(tokenize(p.text[s2:e2]))
         overlap = len(qterms & terms) / len(qterms) if qterms else 0.0
@@ -306,6 +315,7 @@ def verify_draft(draft: Draft, documents: DocumentStore, min_support: float = 0.
         quotes = [draft.evidence[n - 1].quote for n in valid]
         ok = bool(valid) and len(valid) == len(st.citations)  # every citation must exist
         ok = ok and all(_quote_holds(draft.evidence[n - 1], documents, docs) for n in valid)
+        ok = ok and not any(gives_orders(q) for q in quotes)  # an LLM that obeyed a passage
         ok = ok and not unsupported_numbers(st.text, quotes)
         ok = ok and max((support(st.text, q) for q in quotes), default=0.0) >= min_support
         if not ok:

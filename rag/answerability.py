@@ -392,6 +392,30 @@ def asked_about(question: str) -> list[str]:
     ]
 
 
+def topic_words(question: str) -> list[str]:
+    """The question's content words, situation included: no question words, stop words or
+    everyday words ("bijna", "klaar")."""
+    stop = dutch_stopwords()
+    return [
+        w
+        for w in dict.fromkeys(WORD.findall(question))
+        if len(w) > 2
+        and w.lower() not in QUESTION_WORDS
+        and w.lower() not in stop
+        and not _everyday(w)
+    ]
+
+
+def off_topic(question: str, known: Callable[[str], bool]) -> list[str]:
+    """The content words of a Dutch question when the reports use none of them, even as a
+    compound part ("recept", "appeltaart"); empty otherwise. Two or more are needed: a lone
+    word ("Wat is dan het alternatief?") may be a follow-up that leans on the chat."""
+    words = topic_words(question)
+    if len(words) < 2 or any(known_word(w, known) for w in words):
+        return []
+    return words
+
+
 def focus(question: str) -> str:
     """The question itself when a user first describes their situation ("Ik ben coach van
     mbo-studenten. Vanaf wanneer ...?"): the last sentence that asks, else the last sentence."""
@@ -409,9 +433,10 @@ def problems(
 
     ``sentences``: the best evidence sentences, which share words with the question;
     ``known``: whether a word (a name, a year, a number) occurs anywhere in the indexed reports.
-    Only the question proper counts, not a situation described before it.
+    Only the question proper counts, not a situation described before it (except for the
+    off-topic check, which reads the whole question).
     """
-    question = focus(question)
+    whole, question = question, focus(question)
     found: list[str] = []
     money_word = _MONEY_Q.search(question)
     money = money_word is not None and _ASKS_AMOUNT.search(question) is not None
@@ -444,6 +469,8 @@ def problems(
     for number in set(_NUMBER_IN_Q.findall(question)):
         if not known(number):
             found.append(f"the reports never mention {number}")
+    if not english and (unknown := off_topic(whole, known)):
+        found.append(f"the reports use none of the question's words ({', '.join(unknown)})")
     if not english:
         for word in asked_about(question):
             if not known_word(word, known) and not _everyday(word):

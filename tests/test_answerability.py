@@ -171,6 +171,9 @@ def test_ranked_evidence_is_ordered_probabilities(built_app):
     [
         "Wat werkt voor jongeren met autisme?",
         "Hoeveel van de 70 geplaatste jongeren kwamen bij Sparta terecht?",
+        "Wat is het recept voor appeltaart?",
+        "Hoe repareer ik een lekke fietsband?",
+        "Wat is de hoofdstad van Frankrijk?",
     ],
 )
 def test_ask_refuses_and_says_why(built_app, question: str):
@@ -203,3 +206,38 @@ def test_a_situation_described_first_is_no_part_of_the_question(stats):
     situation = "Ik werk met jongeren met autisme. Wat werkt voor kwetsbare jongeren?"
     assert _problems(situation, [REPORT_TEXT[5]], stats) == []
     assert "autisme" not in unknown_words(situation, stats)
+
+
+def test_a_question_whose_words_the_reports_never_use_is_off_topic(stats):
+    from rag.answerability import off_topic
+
+    known = stats.known
+    assert off_topic("Wat is het recept voor appeltaart?", known) == ["recept", "appeltaart"]
+    assert off_topic("Hoeveel MBO-studenten deden mee aan de pilots?", known) == []
+    assert off_topic("Wat is dan het alternatief?", known) == [], "one word: maybe a follow-up"
+    # the situation counts: a word the reports use anywhere in the question keeps it on topic
+    assert (
+        off_topic("Ik begeleid leerlingen. Waar moet ik op letten bij de voorbereiding?", known)
+        == []
+    )
+
+
+@pytest.mark.slow
+def test_no_answerable_training_question_is_off_topic(built_app):
+    """On the questions written for training (answerable ones of every form, 1,800 in all),
+    the off-topic check refuses none: it only fires when no word of the question is in the
+    reports."""
+    import yaml
+
+    from rag.answerability import is_english, off_topic
+
+    from .conftest import REPO
+
+    known = built_app.index.term_stats().known
+    hit = []
+    for name in ("gold_retrieval.yaml", "gold_ask_train.yaml", "reader/w1.yaml", "reader/w2.yaml"):
+        data = yaml.safe_load((REPO / "tests" / "data" / name).read_text(encoding="utf-8"))
+        items = data if isinstance(data, list) else data["questions"]
+        questions = [q["question"] for q in items if q.get("answerable", True)]
+        hit += [q for q in questions if not is_english(q) and off_topic(q, known)]
+    assert hit == []

@@ -173,12 +173,18 @@ def _child(args: list[str], code: Path | None = None) -> dict[str, Any]:
         env["WATWERKT_SCALE_CODE"] = str(code)
     cmd = [sys.executable, __file__, *args]
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE)
-    assert proc.stdout is not None
-    text = proc.stdout.read().decode()
-    _, status, usage = os.wait4(proc.pid, 0)
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=errors)
+        assert proc.stdout is not None
+        text = proc.stdout.read().decode()
+        _, status, usage = os.wait4(proc.pid, 0)
+        errors.seek(0)
+        tail = errors.read().decode(errors="replace").strip().splitlines()[-1:]
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"scale.py: child failed: {' '.join(args)}")
+        if args[0] == "_build":
+            raise SystemExit(f"scale.py: building failed: {' '.join(tail)}")
+        print(f"scale.py: {' '.join(args)} failed: {' '.join(tail)}", file=sys.stderr)
+        return {"error": " ".join(tail)[:200]}  # what broke is a result too
     out: dict[str, Any] = json.loads(text)
     out["child_peak_rss_mb"] = usage.ru_maxrss // 1024
     out["child_s"] = round(time.perf_counter() - started, 1)

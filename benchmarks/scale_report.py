@@ -17,6 +17,15 @@ def _cell(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
+def _search(result: dict[str, Any], key: str, field: str = "p95_ms") -> Any:
+    """A figure of one search child, or "fails" when it broke."""
+    if not result:
+        return None
+    if "error" in result:
+        return "fails"
+    return result[key][field] if field else result[key]
+
+
 def table(run: dict[str, Any]) -> str:
     lines = [HEADER, "|" + "---|" * (HEADER.count("|") - 1)]
     for row in run["rows"]:
@@ -28,20 +37,20 @@ def table(run: dict[str, Any]) -> str:
             b.get("reports"),
             b.get("sentences"),
             rate,
-            emb["search"]["p50_ms"],
-            emb["search"]["p95_ms"],
-            emb["filtered"]["p95_ms"],
-            emb["dense"]["p50_ms"],
-            emb["sparse"]["p50_ms"],
-            emb["open_s"],
-            emb["child_peak_rss_mb"],
+            _search(emb, "search", "p50_ms"),
+            _search(emb, "search"),
+            _search(emb, "filtered"),
+            _search(emb, "dense", "p50_ms"),
+            _search(emb, "sparse", "p50_ms"),
+            _search(emb, "open_s", ""),
+            _search(emb, "child_peak_rss_mb", ""),
             row["disk_mb"],
-            srv.get("search", {}).get("p50_ms"),
-            srv.get("search", {}).get("p95_ms"),
-            srv.get("server_rss_mb"),
-            old.get("search", {}).get("p50_ms"),
-            old.get("search", {}).get("p95_ms"),
-            old.get("open_s"),
+            _search(srv, "search", "p50_ms"),
+            _search(srv, "search"),
+            _search(srv, "server_rss_mb", ""),
+            _search(old, "search", "p50_ms"),
+            _search(old, "search"),
+            _search(old, "open_s", ""),
         ]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines)
@@ -65,6 +74,16 @@ def write_results(result: dict[str, Any], folder: Path) -> None:
     plot(runs, folder / "scale.png")
 
 
+def _series(rows: list[dict[str, Any]], key: str, field: str) -> tuple[list[int], list[float]]:
+    xs, ys = [], []
+    for r in rows:
+        result = r.get(key)
+        if result and "error" not in result:
+            xs.append(r.get("build", {}).get("passages", r["target"]))
+            ys.append(result["search"][field] if field else result[key])
+    return xs, ys
+
+
 def plot(runs: dict[str, Any], path: Path) -> None:
     import matplotlib
 
@@ -74,24 +93,24 @@ def plot(runs: dict[str, Any], path: Path) -> None:
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.2))
     for label, run in runs.items():
         rows = run["rows"]
+        series = (("embedded", "-", ""), ("server", "--", ""), ("before", ":", "rag/ before, "))
+        for key, style, name in series:
+            for field, marker in (("p95_ms", "o"), ("p50_ms", ".")):
+                xs, ys = _series(rows, key, field)
+                if xs:
+                    tag = f"{label}: {name}{key if not name else 'embedded'} {field[:3]}"
+                    ax.plot(xs, ys, style, marker=marker, label=tag)
+            failed = [
+                r.get("build", {}).get("passages", r["target"])
+                for r in rows
+                if "error" in (r.get(key) or {})
+            ]
+            if failed:
+                ax.plot(failed, [0] * len(failed), "rX", markersize=10, label=f"{name}{key} fails")
         xs = [r.get("build", {}).get("passages", r["target"]) for r in rows]
-        for key, style in (("embedded", "-"), ("server", "--")):
-            if all(key in r for r in rows):
-                p95 = [r[key]["search"]["p95_ms"] for r in rows]
-                p50 = [r[key]["search"]["p50_ms"] for r in rows]
-                ax.plot(xs, p95, style, marker="o", label=f"{label} {key} p95")
-                ax.plot(xs, p50, style, marker=".", alpha=0.6, label=f"{label} {key} p50")
-        if all("before" in r for r in rows):
-            before = f"{label} rag/ at {run.get('compare')}"
-            ax.plot(
-                xs,
-                [r["before"]["search"]["p95_ms"] for r in rows],
-                ":",
-                marker="x",
-                label=f"{before} p95",
-            )
-        bx.plot(xs, [r["embedded"]["child_peak_rss_mb"] for r in rows], "-o", label=f"{label} RSS")
-        bx.plot(xs, [r["disk_mb"] for r in rows], "--s", label=f"{label} disk")
+        rss = [r["embedded"].get("child_peak_rss_mb") for r in rows]
+        bx.plot(xs, rss, "-o", label=f"{label}: search process peak RSS")
+        bx.plot(xs, [r["disk_mb"] for r in rows], "--s", label=f"{label}: disk")
     ax.axhline(200, color="grey", linewidth=0.8, linestyle=":", label="target p95 200 ms")
     for a, title, unit in (
         (ax, "Retriever.search(q, 5), warm", "ms"),

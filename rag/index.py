@@ -214,7 +214,7 @@ class Index:
         self.records()
         committed = sorted(self._committed)
         where = {"report_id": {"$nin": committed}} if committed else None
-        stray = self.sentences.get(where=where, include=["metadatas"])
+        stray = read_all(self.sentences, ["metadatas"], where)
         found = set(self._incomplete)
         found.update(str(m["report_id"]) for m in stray["metadatas"])
         return found
@@ -406,7 +406,7 @@ class Index:
             committed = {
                 str(i): dict(m or {}) for i, m in zip(marks["ids"], marks["metadatas"], strict=True)
             }
-            got = self.collection.get(include=["documents", "metadatas"])
+            got = read_all(self.collection, ["documents", "metadatas"])
             records: dict[str, tuple[str, dict[str, Any]]] = {}
             counts: dict[str, int] = {}
             incomplete: set[str] = set()
@@ -484,6 +484,24 @@ class Index:
             return self.refresh_bm25()
         self._bm25, self._bm25_stamp = loaded, stamp
         return loaded
+
+
+GET_PAGE = 5000
+
+
+def read_all(
+    collection: GuardedCollection, include: list[str], where: dict[str, Any] | None = None
+) -> dict[str, list[Any]]:
+    """Every record of ``collection`` (that matches ``where``), read ``GET_PAGE`` at a time:
+    one ``get`` of more than ~32,000 records fails in Chroma's SQLite ("too many SQL
+    variables"), which broke every search of an index of 100,000 passages."""
+    out: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
+    while True:
+        got = collection.get(where=where, include=include, limit=GET_PAGE, offset=len(out["ids"]))
+        for key, values in out.items():
+            values.extend(got[key] or [])
+        if len(got["ids"]) < GET_PAGE:
+            return out
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:

@@ -61,6 +61,7 @@ class Statement:
     text: str
     citations: tuple[int, ...]
     group: str | None = None  # "I", "M", "C", "O" or None
+    direct: bool = False  # answers the question itself (before a CMO synthesis around it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +77,17 @@ class Evidence:
     score: float
     group: str | None = None
     marked: bool = False  # the report's own CMO markers decide the group
+    lead: int | None = None  # start of the sentence before, when this one leans on it
 
     @property
     def quote(self) -> str:
+        """The sentence itself: what is scored."""
         return self.passage.text[self.start : self.end]
+
+    @property
+    def cited(self) -> str:
+        """What is cited: the sentence, after the one it refers back to ("Dit ...")."""
+        return self.passage.text[self.start if self.lead is None else self.lead : self.end]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +156,32 @@ class AnswerSettings:
         return score >= best - widen * self.relative_margin
 
 
+# A sentence that cannot stand alone: it opens with a word pointing back ("Dit rechtvaardigt
+# ...", "Daarom ...", "Zij ..."), or names "deze jongeren" / "hier" early on.
+_LEANS_START = re.compile(
+    r"^(?:Dit|Deze|Die|Daarom|Daardoor|Daarbij|Daarmee|Daarin|Daarvoor|Daaruit|Hierdoor|Hiermee|"
+    r"Hierbij|Hierin|Hiervoor|Hieruit|Hier(?!\s+en\s+daar)|Daar|Zij|Ze|Hij|Hun|Zo(?![’'])|Dat(?=\s+(?:is|was|"
+    r"zijn|waren|heeft|hebben|betekent|maakt|geldt|komt|leidt|zorgt|vraagt|kan|moet)\b))\b"
+)
+_LEANS_EARLY = re.compile(
+    r"\b(?:(?:dit|deze)(?!\s+(?:rapport|rapportage|hoofdstuk|paragraaf|evaluatie|reflectie|"
+    r"onderzoek|studie|notitie|publicatie|document|jaar|periode|maand|week)\b)|(?:die|dezelfde)"
+    r"\s+(?:\w+\s+)?(?:jongeren|groep|doelgroep|alliantie|allianties|aanpak|partijen|"
+    r"leerlingen|studenten|werkgevers|gemeenten|scholen|projecten|pilots?|interventies?|"
+    r"maatregelen|activiteiten|knelpunten|factoren)|hier(?:bij|door|mee|in|voor|aan|op|over|"
+    r"uit)?)\b",
+    re.IGNORECASE,
+)
+
+
+def leans_back(sentence: str) -> bool:
+    """Does this sentence refer to the one before it, so that it cannot be cited alone?"""
+    if _LEANS_START.match(sentence):
+        return True
+    early = " ".join(sentence.split()[:14])
+    return bool(_LEANS_EARLY.search(early)) and "hier en daar" not in early.lower()
+
+
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     """Shrink a sentence span: no list marker in front, no ; or , at the end."""
     piece = text[start:end]
@@ -182,7 +216,7 @@ def collect_evidence(
         fresh = index.embedder.embed_passages(list(texts.values()))
         vectors.update(dict(zip(texts, fresh, strict=True)))
     evidence = []
-    for rank, s, e, sid in spans:
+    for i, (rank, s, e, sid) in enumerate(spans):
         p = passages[rank]
         s2, e2 = _trim(p.text, s, e)
         words = len(p.text[s2:e2].split())
@@ -196,7 +230,12 @@ def collect_evidence(
         score = sim + settings.overlap_weight * overlap + settings.rank_weight / (1 + rank)
         if META.search(p.text[s2:e2]):
             score -= META_PENALTY
-        evidence.append(Evidence(p, rank, s2, e2, sim, overlap, score))
+        lead = None
+        _, bs, be, _ = spans[i - 1] if i else (rank, 0, 0, "")
+        sentence_before = i and spans[i - 1][0] == rank and be > bs and p.text[be - 1] in ".!?:;"
+        if sentence_before and leans_back(p.text[s2:e2]):  # not after a heading or a label
+            lead = _trim(p.text, bs, be)[0]
+        evidence.append(Evidence(p, rank, s2, e2, sim, overlap, score, lead=lead))
     evidence.sort(key=lambda ev: -ev.score)
     return evidence
 
@@ -243,6 +282,7 @@ class ExtractiveAnswerer:
             if len(chosen) >= plain_limit or not s.near(ev.score, best, widen):
                 break
             take(ev)
+        direct = len(chosen)
         if structured:
             # "What works" is answered with the report's own CMO syntheses: for each group
             # still missing, the best marked sentence on the topic (numbered section) of the
@@ -257,8 +297,10 @@ class ExtractiveAnswerer:
                     on_topic = topic_of(ev.passage.section) in topics
                     if ev.marked and ev.group == group and (near or on_topic) and take(ev):
                         have += 1
+        leads = {(c.passage.chunk_id, c.lead) for c in chosen if c.lead is not None}
+        covered = {i for i, c in enumerate(chosen) if (c.passage.chunk_id, c.start) in leads}
         order = sorted(
-            range(len(chosen)),
+            (i for i in range(len(chosen)) if i not in covered),  # cited with the next one
             key=lambda i: (
                 chosen[i].passage.report_id,
                 chosen[i].passage.char_start + chosen[i].start,
@@ -273,7 +315,7 @@ class ExtractiveAnswerer:
                 evidence_out.append(item)
                 numbers.append(len(evidence_out))
             statements.append(
-                Statement(_sentence_case(squash(ev.quote)), tuple(numbers), group=ev.group)
+                Statement(_sentence_case(squash(ev.cited)), tuple(numbers), ev.group, i < direct)
             )
         return Draft(tuple(statements), tuple(evidence_out), self.name)
 
@@ -310,12 +352,12 @@ def verify_draft(draft: Draft, documents: DocumentStore, min_support: float = 0.
     citations: list[Citation] = []
     number_of: dict[int, int] = {}
     removed = 0
+    evidence = [_holding(ev, documents, docs) for ev in draft.evidence]
     for st in draft.statements:
-        valid = [n for n in st.citations if 1 <= n <= len(draft.evidence)]
-        quotes = [draft.evidence[n - 1].quote for n in valid]
+        valid = [n for n in st.citations if 1 <= n <= len(evidence)]
         ok = bool(valid) and len(valid) == len(st.citations)  # every citation must exist
-        ok = ok and all(_quote_holds(draft.evidence[n - 1], documents, docs) for n in valid)
-        ok = ok and not any(gives_orders(q) for q in quotes)  # an LLM that obeyed a passage
+        ok = ok and all(evidence[n - 1] is not None for n in valid)
+        quotes = [ev.cited for n in valid if (ev := evidence[n - 1]) is not None]
         ok = ok and not unsupported_numbers(st.text, quotes)
         ok = ok and max((support(st.text, q) for q in quotes), default=0.0) >= min_support
         if not ok:
@@ -325,9 +367,11 @@ def verify_draft(draft: Draft, documents: DocumentStore, min_support: float = 0.
         for n in valid:
             if n not in number_of:
                 number_of[n] = len(citations) + 1
-                citations.append(_citation(number_of[n], draft.evidence[n - 1], docs))
+                held = evidence[n - 1]
+                assert held is not None
+                citations.append(_citation(number_of[n], held, docs))
             new_numbers.append(number_of[n])
-        kept.append(Statement(st.text, tuple(new_numbers), st.group))
+        kept.append(replace(st, citations=tuple(new_numbers)))
     return Verified(tuple(kept), tuple(citations), removed)
 
 
@@ -337,20 +381,29 @@ def _doc(report_id: str, documents: DocumentStore, cache: dict[str, Document | N
     return cache[report_id]
 
 
+def _holding(ev: Evidence, documents: DocumentStore, cache: dict) -> Evidence | None:
+    """The evidence as it will be cited, if its quote holds: with the sentence it leans on
+    when that quote holds too (not across a page break), else alone; None when nothing holds."""
+    if ev.lead is not None and _quote_holds(ev, documents, cache):
+        return ev
+    alone = replace(ev, lead=None) if ev.lead is not None else ev
+    return alone if _quote_holds(alone, documents, cache) else None
+
+
 def _quote_holds(ev: Evidence, documents: DocumentStore, cache: dict) -> bool:
     """The quote is in its chunk, and in the document on the page it will be cited with."""
-    if find_quote(ev.quote, ev.passage.text) < 0:
+    if find_quote(ev.cited, ev.passage.text) < 0 or gives_orders(ev.cited):
         return False
     doc = _doc(ev.passage.report_id, documents, cache)
     if doc is None:
         return True  # a shared index without local text: the chunk check is all there is
-    return quote_on_page(ev.quote, doc, _page(ev, doc), near=ev.passage.char_start)
+    return quote_on_page(ev.cited, doc, _page(ev, doc), near=ev.passage.char_start)
 
 
 def _page(ev: Evidence, doc: Document | None) -> int:
     if doc is None:
         return ev.passage.page_start
-    return doc.page_at(ev.passage.char_start + ev.start)
+    return doc.page_at(ev.passage.char_start + (ev.start if ev.lead is None else ev.lead))
 
 
 def _citation(n: int, ev: Evidence, cache: dict[str, Document | None]) -> Citation:
@@ -363,7 +416,7 @@ def _citation(n: int, ev: Evidence, cache: dict[str, Document | None]) -> Citati
         p.year,
         p.section,
         _page(ev, cache.get(p.report_id)),
-        squash(ev.quote),
+        squash(ev.cited),
         p.attribution,
     )
 

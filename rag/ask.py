@@ -92,12 +92,12 @@ def ask(
         )
     if not verified.statements:
         return _refusal(question, passages, verdict.score, "nothing verifiable", confidence)
-    statements = verified.statements
-    text = compose(statements, verified.citations, structured)
+    statements, citations = reading_order(verified.statements, verified.citations, structured)
+    text = compose(statements, citations, structured)
     shown = {p.chunk_id for p in passages}
     for ev in draft.evidence:  # cited synthesis passages join the passages shown
         if ev.passage.chunk_id not in shown and any(
-            c.chunk_id == ev.passage.chunk_id for c in verified.citations
+            c.chunk_id == ev.passage.chunk_id for c in citations
         ):
             passages.append(ev.passage)
             shown.add(ev.passage.chunk_id)
@@ -108,7 +108,7 @@ def ask(
         text=text,
         grounded=True,
         statements=statements,
-        citations=verified.citations,
+        citations=citations,
         passages=tuple(passages),
         structured=structured,
         removed=verified.removed,
@@ -188,6 +188,33 @@ def _attribution(c: Citation) -> str:
     return c.attribution or f"{c.title} ({c.year or 'z.j.'})"
 
 
+def _shown(statements: Sequence[Statement], structured: bool) -> list[Statement]:
+    """Statements in the order they are read: the direct answer, then each CMO group."""
+    if not structured:
+        return list(statements)
+    rest = [st for st in statements if not st.direct]
+    groups = cmo.order_groups([st.group for st in rest])
+    return [st for st in statements if st.direct] + [
+        st for g in groups for st in rest if st.group == g
+    ]
+
+
+def reading_order(
+    statements: Sequence[Statement], citations: Sequence[Citation], structured: bool
+) -> tuple[tuple[Statement, ...], tuple[Citation, ...]]:
+    """The statements as shown, with their sources numbered 1..n in the order they are read."""
+    shown = _shown(statements, structured)
+    by_n = {c.n: c for c in citations}
+    new: dict[int, int] = {}
+    for st in shown:
+        for n in st.citations:
+            new.setdefault(n, len(new) + 1)
+    renumbered = tuple(replace(st, citations=tuple(new[n] for n in st.citations)) for st in shown)
+    return renumbered, tuple(
+        replace(by_n[old], n=n) for old, n in sorted(new.items(), key=lambda x: x[1])
+    )
+
+
 def compose(
     statements: Sequence[Statement], citations: Sequence[Citation], structured: bool
 ) -> str:
@@ -209,10 +236,12 @@ def compose(
     else:
         lines.append(f"Volgens {len(reports)} rapporten:")
     if structured:
-        for group in cmo.order_groups([st.group for st in statements]):
+        lines.extend(line(st) for st in statements if st.direct)
+        rest = [st for st in statements if not st.direct]
+        for group in cmo.order_groups([st.group for st in rest]):
             lines.append("")
             lines.append(f"{cmo.GROUPS[group] if group else 'Overige bevindingen'}:")
-            lines.extend(line(st) for st in statements if st.group == group)
+            lines.extend(line(st) for st in rest if st.group == group)
     else:
         lines.extend(line(st) for st in statements)
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,46 @@ def test_what_works_answer_is_structured_by_cmo(built_app):
     assert {"I", "M", "C"} <= groups, answer.text
     assert "Interventies:" in answer.text and "Werkzame mechanismen:" in answer.text
     _check_citations(answer, built_app.index.documents)
+
+
+def test_the_direct_answer_comes_first_and_sources_are_numbered_as_read(built_app):
+    answer = built_app.ask("Wat werkt voor mbo-2 jongeren?")
+    assert answer.statements[0].direct, "the direct answer before the CMO grouping"
+    seen = [n for st in answer.statements for n in st.citations]
+    assert seen == sorted(seen) and [c.n for c in answer.citations] == list(range(1, len(seen) + 1))
+    body = answer.text.split("\n\n")
+    assert "mbo" in body[0].lower() and "Interventies:" not in body[0]
+    marks = [int(m) for m in re.findall(r"\[(\d+)\]", answer.text)]
+    assert marks == sorted(marks), answer.text
+
+
+def test_a_sentence_that_leans_on_the_one_before_is_cited_with_it(built_app):
+    answer = built_app.ask("Wat werkt voor mbo-2 jongeren?")
+    leaning = [c for c in answer.citations if "Dit rechtvaardigt de focus" in c.quote]
+    assert leaning, answer.text
+    assert not leaning[0].quote.startswith("Dit"), "the sentence 'Dit' refers to comes first"
+    _check_citations(answer, built_app.index.documents)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "leans"),
+    [
+        ("Dit rechtvaardigt de focus op de doelgroep.", True),
+        ("Daarom is nazorg na plaatsing belangrijk.", True),
+        ("Voor deze jongeren is extra begeleiding nodig.", True),
+        ("Dat is een belangrijke les voor nieuwe allianties.", True),
+        ("Vanaf 2019 wordt hier binnen het platform vorm aan gegeven.", True),
+        ("De alliantie Kansen begeleidt jongeren met een uitkering naar werk.", False),
+        ("Jongeren die werken, verdienen meer dan jongeren zonder baan.", False),
+        ("In dit rapport beschrijven we de resultaten van de pilots.", False),
+        ("Dat jongeren uitvallen is al langer bekend.", False),
+        ("Hier en daar ontstonden knelpunten in de samenwerking.", False),
+    ],
+)
+def test_sentences_that_cannot_stand_alone(sentence: str, leans: bool):
+    from rag.answer import leans_back
+
+    assert leans_back(sentence) is leans
 
 
 @pytest.mark.parametrize(

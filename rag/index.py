@@ -499,7 +499,7 @@ def read_all(
     while True:
         got = collection.get(where=where, include=include, limit=GET_PAGE, offset=len(out["ids"]))
         for key, values in out.items():
-            values.extend(got[key] or [])
+            values.extend(got[key] if got[key] is not None else [])
         if len(got["ids"]) < GET_PAGE:
             return out
 

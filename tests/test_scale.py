@@ -209,3 +209,22 @@ def test_records_are_read_in_pages_and_all_of_them(scale_index, monkeypatch):
     paged = Index(home, queries, show_progress=False)
     assert paged.records() == whole and len(whole) > 3 * 300
     assert paged.left_behind() == set()
+
+
+def test_a_narrow_filter_is_scored_exactly_as_the_filtered_chroma_search_ranks(
+    scale_index, monkeypatch
+):
+    import rag.retrieve
+
+    home, queries = scale_index
+    retriever = _warm_retriever(home, queries)
+    sentences = list(queries.table)[:12]
+    filters = [(["syn-0004"], None), (["syn-0001", "planted"], None), (None, [2016])]
+    exact = [retriever.dense(q, 40, r, y) for q in sentences for r, y in filters]
+    assert all(exact)
+    monkeypatch.setattr(rag.retrieve, "EXACT_FILTER_MAX", 0)  # Chroma's filtered search
+    chroma = [retriever.dense(q, 40, r, y) for q in sentences for r, y in filters]
+    for got, want in zip(exact, chroma, strict=True):
+        assert [c for c, _ in got] == [c for c, _ in want]
+        # Chroma's distances and numpy's dot products differ in the last float32 digits
+        assert np.allclose([s for _, s in got], [s for _, s in want], atol=1e-4)

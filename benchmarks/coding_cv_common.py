@@ -21,6 +21,7 @@ DEFAULT_CACHE = Path(tempfile.gettempdir()) / "watwerkt-coding-bench-embeddings.
 BATCHES = {
     "batch 1": [f"train_{i}.txt" for i in range(1, 7)],
     "batch 2": [f"train_{i}.txt" for i in range(7, 13)],
+    "batch 3": [f"train_{i}.txt" for i in range(13, 21)],
 }
 
 

@@ -74,13 +74,15 @@ def write_results(result: dict[str, Any], folder: Path) -> None:
     plot(runs, folder / "scale.png")
 
 
-def _series(rows: list[dict[str, Any]], key: str, field: str) -> tuple[list[int], list[float]]:
+def _series(
+    rows: list[dict[str, Any]], key: str, field: str, what: str = "search"
+) -> tuple[list[int], list[float]]:
     xs, ys = [], []
     for r in rows:
         result = r.get(key)
         if result and "error" not in result:
             xs.append(r.get("build", {}).get("passages", r["target"]))
-            ys.append(result["search"][field] if field else result[key])
+            ys.append(result[what][field])
     return xs, ys
 
 
@@ -93,24 +95,31 @@ def plot(runs: dict[str, Any], path: Path) -> None:
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.2))
     for label, run in runs.items():
         rows = run["rows"]
-        series = (("embedded", "-", ""), ("server", "--", ""), ("before", ":", "rag/ before, "))
-        for key, style, name in series:
-            for field, marker in (("p95_ms", "o"), ("p50_ms", ".")):
-                xs, ys = _series(rows, key, field)
+        prefix = f"{label}: " if len(runs) > 1 else ""
+        before = f"rag/ at {run.get('compare')}"
+        series = (
+            ("embedded", "search", "-", "embedded"),
+            ("server", "search", "--", "server"),
+            ("before", "search", ":", f"{before}, embedded"),
+            ("embedded", "filtered", "-.", "embedded, filtered to 1 report"),
+            ("before", "filtered", ":", f"{before}, filtered to 1 report"),
+        )
+        for key, what, style, name in series:
+            for field, marker in (("p95_ms", "o"), ("p50_ms", "."))[: 2 if what == "search" else 1]:
+                xs, ys = _series(rows, key, field, what)
                 if xs:
-                    tag = f"{label}: {name}{key if not name else 'embedded'} {field[:3]}"
-                    ax.plot(xs, ys, style, marker=marker, label=tag)
-            failed = [
-                r.get("build", {}).get("passages", r["target"])
-                for r in rows
-                if "error" in (r.get(key) or {})
-            ]
-            if failed:
-                ax.plot(failed, [0] * len(failed), "rX", markersize=10, label=f"{name}{key} fails")
+                    ax.plot(xs, ys, style, marker=marker, label=f"{prefix}{name} {field[:3]}")
+        failed = [
+            r.get("build", {}).get("passages", r["target"])
+            for r in rows
+            if "error" in (r.get("before") or {})
+        ]
+        if failed:
+            ax.plot(failed, [0] * len(failed), "rX", markersize=10, label=f"{before} fails")
         xs = [r.get("build", {}).get("passages", r["target"]) for r in rows]
         rss = [r["embedded"].get("child_peak_rss_mb") for r in rows]
-        bx.plot(xs, rss, "-o", label=f"{label}: search process peak RSS")
-        bx.plot(xs, [r["disk_mb"] for r in rows], "--s", label=f"{label}: disk")
+        bx.plot(xs, rss, "-o", label=f"{prefix}search process peak RSS")
+        bx.plot(xs, [r["disk_mb"] for r in rows], "--s", label=f"{prefix}disk")
     ax.axhline(200, color="grey", linewidth=0.8, linestyle=":", label="target p95 200 ms")
     for a, title, unit in (
         (ax, "Retriever.search(q, 5), warm", "ms"),

@@ -50,6 +50,13 @@ class Retriever:
     def __init__(self, index: Index, settings: RetrievalSettings | None = None) -> None:
         self.index = index
         self.settings = settings or RetrievalSettings()
+        self._facet_cache: _Facets | None = None
+
+    def _facets(self) -> _Facets:
+        records = self.index.records()
+        if self._facet_cache is None or self._facet_cache.records is not records:
+            self._facet_cache = _Facets(records)
+        return self._facet_cache
 
     def warm_up(self) -> None:
         self.index.bm25()
@@ -73,7 +80,7 @@ class Retriever:
         vector = self.index.embedder.embed_query([query])[0]
         where = _where(reports, years)
         if where is not None:
-            allowed = _allowed_ids(self.index.records(), reports, years)
+            allowed = self._facets().allowed(reports, years)
             if len(allowed) <= EXACT_FILTER_MAX:
                 return self._dense_exact(vector, n, allowed, where)
         got = self.index.collection.query(
@@ -153,6 +160,8 @@ class Retriever:
             return []
         records = self.index.records()
         positive = np.flatnonzero(scores > 0)
+        if reports or years:  # only what the filter allows: few of the best passages may pass
+            positive = positive[self._facets().mask(bm25.ids, reports, years)[positive]]
         out: list[tuple[str, float]] = []
         for head in (4 * n, positive.size):  # the best few first; all only when filters need it
             out = []
@@ -218,19 +227,43 @@ class Retriever:
 EXACT_FILTER_MAX = 2000
 
 
-def _allowed_ids(
-    records: dict[str, tuple[str, dict[str, Any]]],
-    reports: Sequence[str] | None,
-    years: Sequence[int] | None,
-) -> list[str]:
-    wanted_reports = set(reports or ())
-    wanted_years = {int(y) for y in years or ()}
-    return [
-        cid
-        for cid, (_, meta) in records.items()
-        if (not wanted_reports or meta.get("report_id") in wanted_reports)
-        and (not wanted_years or int(meta.get("year", -1)) in wanted_years)
-    ]
+class _Facets:
+    """The chunk ids of each report and year, built once per loaded record set: a filter
+    looked up in them instead of tested on all 100,000 records (benchmarks/scale.py)."""
+
+    def __init__(self, records: dict[str, tuple[str, dict[str, Any]]]) -> None:
+        self.records = records
+        self.order = {cid: i for i, cid in enumerate(records)}
+        self.by_report: dict[str, list[str]] = {}
+        self.by_year: dict[int, list[str]] = {}
+        for cid, (_, meta) in records.items():
+            self.by_report.setdefault(str(meta.get("report_id")), []).append(cid)
+            self.by_year.setdefault(int(meta.get("year", -1)), []).append(cid)
+        self._masks: tuple[Sequence[str], dict[str, int]] | None = None
+
+    def allowed(self, reports: Sequence[str] | None, years: Sequence[int] | None) -> list[str]:
+        """The chunk ids the filter keeps, in record order."""
+        parts: list[set[str]] = []
+        if reports:
+            parts.append({c for r in set(reports) for c in self.by_report.get(str(r), [])})
+        if years:
+            parts.append({c for y in {int(y) for y in years} for c in self.by_year.get(y, [])})
+        if not parts:
+            return list(self.records)
+        kept = set.intersection(*parts)
+        return sorted(kept, key=self.order.__getitem__)
+
+    def mask(
+        self, ids: Sequence[str], reports: Sequence[str] | None, years: Sequence[int] | None
+    ) -> np.ndarray:
+        """Over positions in ``ids`` (the BM25 index's): True where the filter keeps the chunk."""
+        if self._masks is None or self._masks[0] is not ids:
+            self._masks = (ids, {cid: i for i, cid in enumerate(ids)})
+        where = self._masks[1]
+        out = np.zeros(len(ids), dtype=bool)
+        kept = [where[c] for c in self.allowed(reports, years) if c in where]
+        out[np.asarray(kept, dtype=np.intp)] = True
+        return out
 
 
 def _combine(

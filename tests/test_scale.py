@@ -153,7 +153,13 @@ def test_a_warm_retriever_rebuilds_nothing_between_queries(scale_index, monkeypa
     assert full_gets == []  # no query reads every record again
 
 
-def _sparse_by_full_sort(retriever: Retriever, query: str, n: int, reports: list[str] | None):
+def _sparse_by_full_sort(
+    retriever: Retriever,
+    query: str,
+    n: int,
+    reports: list[str] | None,
+    years: list[int] | None = None,
+):
     """BM25 candidates as a stable argsort of every score would give them (the reference)."""
     bm25, records = retriever.index.bm25(), retriever.index.records()
     scores = bm25.scores(query)
@@ -162,7 +168,10 @@ def _sparse_by_full_sort(retriever: Retriever, query: str, n: int, reports: list
         if scores[i] <= 0 or len(out) >= n:
             break
         cid = bm25.ids[int(i)]
-        if cid in records and (not reports or records[cid][1]["report_id"] in reports):
+        meta = records[cid][1] if cid in records else None
+        if meta is None or (reports and meta["report_id"] not in reports):
+            continue
+        if not years or meta["year"] in years:
             out.append((cid, float(scores[i])))
     return out
 
@@ -172,10 +181,16 @@ def test_bm25_candidates_equal_a_full_sort_ties_included(scale_index):
     retriever = _warm_retriever(home, queries)
     # The fake reports repeat the same sentences, so many chunks tie on their BM25 score.
     for query in ["jongeren werk", "werkgevers", "alliantie Kansen", PLANTED, "zzzqqq"]:
-        for reports in (None, ["syn-0002"], ["syn-0007", "planted"]):
+        for reports, years in [
+            (None, None),
+            (["syn-0002"], None),
+            (["syn-0007", "planted"], None),
+            (None, [2016, 2031]),
+            (["syn-0001", "syn-0002"], [2016]),
+        ]:
             for n in (5, 40):
-                got = retriever.sparse(query, n, reports=reports)
-                assert got == _sparse_by_full_sort(retriever, query, n, reports)
+                got = retriever.sparse(query, n, reports=reports, years=years)
+                assert got == _sparse_by_full_sort(retriever, query, n, reports, years)
 
 
 def test_saved_bm25_scores_as_the_built_one_and_a_stale_one_is_refused(scale_index, tmp_path):
@@ -219,7 +234,12 @@ def test_a_narrow_filter_is_scored_exactly_as_the_filtered_chroma_search_ranks(
     home, queries = scale_index
     retriever = _warm_retriever(home, queries)
     sentences = list(queries.table)[:12]
-    filters = [(["syn-0004"], None), (["syn-0001", "planted"], None), (None, [2016])]
+    filters = [
+        (["syn-0004"], None),
+        (["syn-0001", "planted"], None),
+        (None, [2016]),
+        (["syn-0001", "syn-0002"], [2016]),
+    ]
     exact = [retriever.dense(q, 40, r, y) for q in sentences for r, y in filters]
     assert all(exact)
     monkeypatch.setattr(rag.retrieve, "EXACT_FILTER_MAX", 0)  # Chroma's filtered search

@@ -95,10 +95,10 @@ def _check(result: Any) -> bool:
     return True
 
 
-YEARS = [2020]  # the bundled report's year: a filtered search that still finds passages
+YEARS = ["2020"]  # the bundled report's year: a filtered search that still finds passages
 
 
-def ask_one(client: Any, question: str, years: list[int] | None = None) -> bool:
+def ask_one(client: Any, question: str, years: list[str] | None = None) -> bool:
     job = client.submit(question, [], [], years or [], api_name=API)
     return _check(job.result(timeout=REQUEST_TIMEOUT_S))
 

@@ -147,3 +147,21 @@ def open_collection(
             "start the server (chroma run --path DIR --host HOST --port N)"
         ) from exc
     return GuardedCollection(inner, where)
+
+
+GET_PAGE = 5000
+
+
+def read_all(
+    collection: GuardedCollection, include: list[str], where: dict[str, Any] | None = None
+) -> dict[str, list[Any]]:
+    """Every record of ``collection`` (that matches ``where``), read ``GET_PAGE`` at a time:
+    one ``get`` of more than ~32,000 records fails in Chroma's SQLite ("too many SQL
+    variables"), which broke every search of an index of 100,000 passages."""
+    out: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
+    while True:
+        got = collection.get(where=where, include=include, limit=GET_PAGE, offset=len(out["ids"]))
+        for key, values in out.items():
+            values.extend(got[key] if got[key] is not None else [])
+        if len(got["ids"]) < GET_PAGE:
+            return out

@@ -34,7 +34,7 @@ from ingest.files import find_files
 from ingest.models import Chunk, Document
 
 from .bm25 import BM25Index, TermStats
-from .chroma import GuardedCollection, open_client, open_collection
+from .chroma import GuardedCollection, open_client, open_collection, read_all
 from .documents import DocumentStore, document_json
 from .embed import Embedder
 from .embed_cache import EMBED_BATCH as EMBED_BATCH  # re-exported for benchmarks
@@ -484,24 +484,6 @@ class Index:
             return self.refresh_bm25()
         self._bm25, self._bm25_stamp = loaded, stamp
         return loaded
-
-
-GET_PAGE = 5000
-
-
-def read_all(
-    collection: GuardedCollection, include: list[str], where: dict[str, Any] | None = None
-) -> dict[str, list[Any]]:
-    """Every record of ``collection`` (that matches ``where``), read ``GET_PAGE`` at a time:
-    one ``get`` of more than ~32,000 records fails in Chroma's SQLite ("too many SQL
-    variables"), which broke every search of an index of 100,000 passages."""
-    out: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
-    while True:
-        got = collection.get(where=where, include=include, limit=GET_PAGE, offset=len(out["ids"]))
-        for key, values in out.items():
-            values.extend(got[key] if got[key] is not None else [])
-        if len(got["ids"]) < GET_PAGE:
-            return out
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from .index import Index, read_all
+from .chroma import read_all
+from .index import Index
 from .models import Passage
 from .verify import squash
 

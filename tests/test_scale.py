@@ -216,11 +216,11 @@ def test_saved_bm25_scores_as_the_built_one_and_a_stale_one_is_refused(scale_ind
 def test_records_are_read_in_pages_and_all_of_them(scale_index, monkeypatch):
     # One Chroma get of ~33,000 records or more fails ("too many SQL variables"); records
     # are read in pages. Small pages here, so that the 2,000 passages take several.
-    import rag.index
+    import rag.chroma
 
     home, queries = scale_index
     whole = Index(home, queries, show_progress=False).records()
-    monkeypatch.setattr(rag.index, "GET_PAGE", 300)
+    monkeypatch.setattr(rag.chroma, "GET_PAGE", 300)
     paged = Index(home, queries, show_progress=False)
     assert paged.records() == whole and len(whole) > 3 * 300
     assert paged.left_behind() == set()

@@ -123,6 +123,18 @@ def test_follow_up_turn_asks_and_shows_the_rewritten_question(built_app, what_wo
     assert len(turn.history) == len(what_works.history) + 2
 
 
+def test_a_new_question_that_looks_like_a_follow_up_is_read_as_typed(built_app):
+    """After a refused question, "En hoeveel allianties zijn er opgezet?" completed with its
+    topic finds nothing; as typed it is answered, and that is what is read."""
+    refused = app_chat.chat_turn(built_app, "Hoeveel subsidie kreeg elke alliantie?", [], None)
+    assert refused.answer is not None and not refused.answer.grounded
+    typed = "En hoeveel allianties zijn er opgezet?"
+    turn = app_chat.chat_turn(built_app, typed, refused.history, refused.asked)
+    assert turn.answer is not None and turn.answer.grounded
+    assert turn.asked == typed and "gelezen als" not in turn.history[-1]["content"]
+    assert "negen allianties" in turn.answer.text
+
+
 def test_pdf_route_serves_only_indexed_reports_and_asks_for_login(built_app):
     from fastapi.testclient import TestClient
 

@@ -6,6 +6,7 @@ chat messages), so they are tested without a browser; ``ui.app`` wires them to c
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -278,6 +279,25 @@ def _years(years: Sequence[Any] | None) -> list[int] | None:
     return out or None
 
 
+def read_followup(
+    app: App,
+    typed: str,
+    completed: str,
+    reports: Sequence[str] | None = None,
+    years: Sequence[Any] | None = None,
+) -> Answer:
+    """The answer to a question as completed from the conversation, or as typed when the
+    completed one finds no answer and the typed one does (a new question that looked like a
+    follow-up). Not the more confident of two answers: a fragment such as "En voor mbo-4?"
+    read alone gets confident answers about anything."""
+    ask = functools.partial(app.ask, reports=list(reports or []) or None, years=_years(years))
+    read = ask(completed)
+    if completed == typed or read.grounded:
+        return read
+    alone = ask(typed)
+    return alone if alone.grounded else read
+
+
 def chat_turn(
     app: App,
     question: str,
@@ -298,10 +318,10 @@ def chat_turn(
             {"role": "assistant", "content": f"⚠️ {problem}"},
         ]
         return ChatTurn(history, "", previous or "", "")
-    asked = rewrite_followup(typed, previous)
     ready(app)
     with index_lock(app).read():
-        answer = app.ask(asked, reports=list(reports or []) or None, years=_years(years))
+        answer = read_followup(app, typed, rewrite_followup(typed, previous), reports, years)
+    asked = answer.question
     history += [
         {"role": "user", "content": typed},
         {"role": "assistant", "content": answer_markdown(app, answer, typed)},

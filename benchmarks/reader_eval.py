@@ -63,7 +63,7 @@ def ranked_passages(system: str, app, question: str, answer) -> list:
 
     if system == "reader":
         return list(answer.passages[:10])
-    if system == "logistic":
+    if system.startswith("logistic"):
         return app.retriever.search(question, k=10)
     passages = app.retriever.search(question, k=PASSAGES)
     evidence = collect_evidence(question, passages, app.retriever, AnswerSettings())
@@ -84,6 +84,7 @@ def run_system(system: str, app, questions) -> dict:
     settings = {
         "e5": AnswerSettings(use_model=False),
         "logistic": AnswerSettings(),
+        "logistic-whole": AnswerSettings(parts=False),  # a multi-part question read as one
         "reader": AnswerSettings(reader="reader", passages=10),  # 10 reranked for MRR@10
     }[system]
     ask(questions[0].question, app.retriever, app.index.documents, settings=settings)  # warm

@@ -148,6 +148,7 @@ class AnswerSettings:
     # who judges the evidence: "logistic" (the ranker and answerability model above) or
     # "reader" (the cross-encoder of rag/reader/, which needs torch)
     reader: str = "logistic"
+    parts: bool = True  # a question of several parts is answered part by part (rag/parts.py)
 
     def near(self, score: float, best: float, widen: int = 1) -> bool:
         """Whether a sentence scoring ``score`` is close enough to the best to be cited."""

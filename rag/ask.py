@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -22,6 +23,7 @@ from .answer import (
 from .answer_model import AnswerModel, load_model, rank_evidence
 from .documents import DocumentStore
 from .models import Passage
+from .parts import split_parts
 from .refusal import Judgement, judge
 from .retrieve import Retriever
 
@@ -32,6 +34,87 @@ REFUSAL = (
 
 
 def ask(
+    question: str,
+    retriever: Retriever,
+    documents: DocumentStore,
+    answerer: Answerer | None = None,
+    settings: AnswerSettings | None = None,
+    reports: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+) -> Answer:
+    """The verified answer to a question; one of several parts is answered part by part."""
+    parts = split_parts(question.strip()) if (settings or AnswerSettings()).parts else [question]
+    one = functools.partial(
+        _ask_one,
+        retriever=retriever,
+        documents=documents,
+        answerer=answerer,
+        settings=settings,
+        reports=reports,
+        years=years,
+    )
+    if len(parts) == 1:
+        return one(question)
+    answers = [one(part) for part in parts]
+    if not any(a.grounded for a in answers):
+        return one(question)  # no part on its own: the question as a whole may still be
+    return merge_parts(question.strip(), answers)
+
+
+def merge_parts(question: str, answers: Sequence[Answer]) -> Answer:
+    """One answer of the answers to each part: per part its statements (sources numbered
+    across the parts in reading order), or that the reports do not answer it."""
+    numbers: dict[tuple[str, str], int] = {}
+    citations: list[Citation] = []
+    statements: list[Statement] = []
+    blocks: list[str] = []
+    for i, part in enumerate(answers, start=1):
+        blocks.append(f"{i}. {part.question}")
+        if not part.grounded:
+            blocks.append("De rapporten beantwoorden dit deel niet.")
+            continue
+        by_n = {c.n: c for c in part.citations}
+        renumber: dict[int, int] = {}
+        for st in part.statements:
+            for n in st.citations:
+                c = by_n[n]
+                key = (c.chunk_id, c.quote)
+                if key not in numbers:
+                    numbers[key] = len(citations) + 1
+                    citations.append(replace(c, n=numbers[key]))
+                renumber[n] = numbers[key]
+        own = [
+            replace(st, citations=tuple(renumber[n] for n in st.citations))
+            for st in part.statements
+        ]
+        statements += own
+        shown = [c for c in citations if c.n in {n for st in own for n in st.citations}]
+        blocks.append(compose(own, shown, part.structured))
+    passages = list(dict.fromkeys(p for a in answers for p in a.passages))
+    grounded = [a for a in answers if a.grounded]
+    unanswered = [a.question for a in answers if not a.grounded]
+    notes = [n for a in answers for n in a.notes]
+    if unanswered:
+        notes.append(f"not answered by the reports: {' | '.join(unanswered)}")
+    confidences = [a.confidence for a in answers if a.confidence is not None]
+    return Answer(
+        question=question,
+        text="\n\n".join(blocks),
+        grounded=True,
+        statements=tuple(statements),
+        citations=tuple(citations),
+        passages=tuple(passages),
+        related=tuple(p for a in answers if not a.grounded for p in a.related),
+        structured=any(a.structured for a in grounded),
+        removed=sum(a.removed for a in answers),
+        support=min(a.support for a in grounded),
+        answerer=grounded[0].answerer,
+        notes=tuple(notes),
+        confidence=min(confidences) if confidences else None,
+    )
+
+
+def _ask_one(
     question: str,
     retriever: Retriever,
     documents: DocumentStore,

@@ -195,3 +195,41 @@ def test_langchain_retriever_returns_documents_with_provenance(built_app):
     )
     context = chain.invoke("werkgevers ontzorgen")
     assert context.count("\n") == 2 and context.startswith("[")
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        (
+            "Wie schreef het verslag en hoeveel heeft het onderzoek gekost?",
+            ["Wie schreef het verslag?", "Hoeveel heeft het onderzoek gekost?"],
+        ),
+        (
+            "Welke leeftijdsgrens gold bij de start voor de doelgroep en welke na het pilotjaar?",
+            [
+                "Welke leeftijdsgrens gold bij de start voor de doelgroep?",
+                "Welke na het pilotjaar (leeftijdsgrens doelgroep)?",
+            ],
+        ),
+        ("Wat doen jongeren en ouders samen?", None),
+        ("Hoe en waarom werkt mentoring?", None),
+        ("Wat werkt voor mbo-2 jongeren?", None),
+    ],
+)
+def test_a_question_of_several_parts_is_split_where_the_wording_says_so(question, parts):
+    from rag.parts import split_parts
+
+    assert split_parts(question) == (parts or [question])
+
+
+def test_each_part_is_answered_and_an_unanswered_part_is_named(built_app):
+    answer = built_app.ask(
+        "Hoeveel jongeren zijn geplaatst bij de bvo's en hoeveel subsidie kreeg elke alliantie?"
+    )
+    assert answer.grounded
+    first, second = answer.text.split("\n\n2. ")
+    assert first.startswith("1. Hoeveel jongeren zijn geplaatst") and "70 jongeren" in first
+    assert second.startswith("Hoeveel subsidie") and "beantwoorden dit deel niet" in second
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert any("not answered by the reports" in n for n in answer.notes)
+    _check_citations(answer, built_app.index.documents)

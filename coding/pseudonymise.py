@@ -240,11 +240,31 @@ def _detect(engine: _Engine, text: str) -> list[_Span]:
     return spans
 
 
+# Between two readings of the same words at the same strength, the organisation or place
+# wins over the person ("ROC Mondriaan", "Den Haag"), then the stronger evidence: without it,
+# the order of a set, which changes with each process's hash seed, decided.
+_KIND_ORDER = {"ORGANISATIE": 0, "PLAATS": 1, "PERSOON": 2}
+_EVIDENCE_ORDER = {"user": 0, "pattern": 1, "list": 2, "deduce": 3, "context": 4, "same-as": 5}
+
+
+def _precedence(span: _Span) -> tuple:
+    start, end, kind, rank, evidence, confidence = span
+    return (
+        -rank,
+        start - end,
+        -confidence,
+        start,
+        _KIND_ORDER.get(kind, 0),
+        _EVIDENCE_ORDER.get(evidence, 9),
+        span,
+    )
+
+
 def _resolve(spans: list[_Span]) -> list[_Span]:
     """Non-overlapping spans in text order: higher priority first, then the longer span."""
     starts: list[int] = []
     chosen: list[_Span] = []
-    for span in sorted(set(spans), key=lambda s: (-s[3], s[0] - s[1], -s[5], s[0])):
+    for span in sorted(set(spans), key=_precedence):
         i = bisect.bisect(starts, span[0])
         if (i == 0 or chosen[i - 1][1] <= span[0]) and (i == len(starts) or span[1] <= starts[i]):
             starts.insert(i, span[0])
@@ -362,7 +382,10 @@ def pseudonymise(
             confidence[key] = (ev, conf)
     surfaces = {" ".join(text[c[0] : c[1]].split()) for c in chosen}
     surfaces |= {" ".join(k.removeprefix("[").removesuffix("]").split()) for k in index}
-    for surface in list(surfaces):  # "Noor Haddou" found: "Noor", "Haddou" are her too
+    # "Noor Haddou" found: "Noor", "Haddou" are her too. In the order the text names them (not
+    # a set's order, which changes with each process's hash seed: a part's kind must not).
+    first_seen = {f: (text.find(f) % (len(text) + 1), f) for f in surfaces}
+    for surface in sorted(surfaces, key=first_seen.__getitem__):
         key = _norm(surface)
         if kinds.get(key) == "PERSOON" and len(key.split()) > 1 and key not in keep_keys:
             for part in _name_parts(surface):

@@ -208,8 +208,14 @@ def _check_text(coded: CodedTranscript) -> bytes:
 
 
 def _short(text: str, limit: int = 60) -> str:
+    """A selection's name: its text, cut at a word boundary (never "mo…" of "moet", nor half a
+    placeholder) when longer than ``limit``."""
     flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > 0 else cut).rstrip(" ,;:") + "…"
 
 
 def write_qdpx(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -188,3 +189,26 @@ def test_cache_is_built_once_and_stdout_stays_clean(deduce_ready: float) -> None
     assert run.returncode == 0, run.stderr
     assert run.stdout == "Ik ben [PERSOON-1].\n"
     assert "building" not in run.stderr
+
+
+@pytest.mark.slow
+def test_the_same_transcript_gets_the_same_placeholders_in_every_process(tmp_path: Path) -> None:
+    """Kinds and numbers must not depend on the order of a set, which changes with each
+    process's hash seed: once "Den Haag" became a [PERSOON-n] in one process in four."""
+    repo = Path(__file__).resolve().parents[1]
+    script = (
+        "import json, sys; sys.path.insert(0, '.');"
+        "from coding.pseudonymise import pseudonymise;"
+        "t = open('benchmarks/data/deid/transcript_3.txt', encoding='utf-8').read();"
+        "print(json.dumps(pseudonymise(t)[2], sort_keys=True))"
+    )
+    mappings = []
+    for seed in ("1", "4"):
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, cwd=repo,
+            env={**os.environ, "PYTHONHASHSEED": seed}, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-1000:]
+        mappings.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert mappings[0] == mappings[1]
+    assert mappings[0]["Den Haag"].startswith("[PLAATS-")

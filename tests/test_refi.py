@@ -409,3 +409,20 @@ def test_categories_and_foreign_guids_survive_a_codebook_round_trip(tmp_path):
     ]
     assert all(re.fullmatch(r"#[0-9A-F]{6}", c.get("color")) for c in codes)
     assert read_codebook(tmp_path / "again.qdc").codes == book.codes
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Kort.", "Kort."),
+        (
+            "Als een jongere verhuist van [PLAATS-1] naar [PLAATS-2], moet de school dat melden.",
+            "Als een jongere verhuist van [PLAATS-1] naar [PLAATS-2]…",
+        ),
+        ("x" * 80, "x" * 59 + "…"),
+    ],
+)
+def test_a_selection_name_is_cut_at_a_word_boundary(text: str, name: str) -> None:
+    from coding.refi import _short
+
+    assert _short(text) == name

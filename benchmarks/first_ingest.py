@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -38,10 +37,10 @@ sys.path.insert(0, str(REPO))
 
 from ingest.chunk import ChunkSettings, chunk_document  # noqa: E402
 from ingest.document import file_hash, load_document  # noqa: E402
-from rag import index as index_module  # noqa: E402
+from rag import embed_cache as embed_cache_module  # noqa: E402
 from rag.bm25 import BM25Index  # noqa: E402
 from rag.embed import Embedder, make_embedder  # noqa: E402
-from rag.embed_cache import SHIPPED_ENV, EmbeddingCache, embed_passages  # noqa: E402
+from rag.embed_cache import EmbeddingCache, embed_passages  # noqa: E402
 from rag.index import Index, bm25_text, sentence_units  # noqa: E402
 from rag.models import ReportMeta  # noqa: E402
 
@@ -54,8 +53,10 @@ def embed_as_before(
     cache: EmbeddingCache | None = None,
     batch: int = 16,
     progress: Callable[[int], object] | None = None,
+    shipped: bool = False,
 ) -> np.ndarray:
-    """The loop of rag.index before this change: every text, in order, batches of 16."""
+    """The loop of rag.index before this change: every text, in order, batches of 16 (no
+    cache, no shipped vectors)."""
     out = [embedder.embed_passages(list(texts[i : i + batch])) for i in range(0, len(texts), batch)]
     return np.concatenate(out) if out else np.zeros((0, embedder.dim), dtype=np.float32)
 
@@ -77,9 +78,9 @@ def stages(embedder: Embedder) -> dict[str, Any]:
     t_before = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="watwerkt-stage-") as home:
         cache = EmbeddingCache(Path(home) / "embeddings.sqlite")
-        embed_passages(embedder, texts, cache)
+        embed_passages(embedder, texts, cache, shipped=False)
         t_after = time.perf_counter()
-        index = Index(Path(home) / "home", embedder, show_progress=False)
+        index = Index(Path(home) / "home", embedder, show_progress=False, shipped_vectors=False)
         index.embed_cache = cache  # every vector is a cache hit: this times the Chroma writes
         index._write(doc, chunks, _meta(PDF, ""))
         t_write = time.perf_counter()
@@ -135,14 +136,18 @@ def ingest_seconds(
 ) -> float:
     """Seconds of one whole ingest into a fresh home; ``quality`` receives its retrieval figures.
     Without ``shipped`` the report is treated as one never seen (no vectors in the package)."""
-    original = index_module.embed_passages
-    index_module.embed_passages = embed_as_before if before else embed_passages  # type: ignore[assignment]
-    saved = {k: os.environ.get(k) for k in (index_module.CHUNK_VECTORS_ENV, SHIPPED_ENV)}
-    os.environ[index_module.CHUNK_VECTORS_ENV] = chunk_vectors
-    os.environ[SHIPPED_ENV] = "on" if shipped else "off"
+    original = embed_cache_module.embed_passages
+    embed_cache_module.embed_passages = embed_as_before if before else embed_passages  # type: ignore[assignment]
     try:
         with tempfile.TemporaryDirectory(prefix="watwerkt-first-") as home:
-            index = Index(Path(home), embedder, show_progress=False, embed_cache=cache)
+            index = Index(
+                Path(home),
+                embedder,
+                show_progress=False,
+                embed_cache=cache,
+                chunk_vectors=chunk_vectors,
+                shipped_vectors=shipped,
+            )
             started = time.perf_counter()
             (outcome,) = index.ingest([PDF], _meta)
             seconds = time.perf_counter() - started
@@ -151,12 +156,7 @@ def ingest_seconds(
                 quality.update(retrieval_quality(index))
             return seconds
     finally:
-        index_module.embed_passages = original
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        embed_cache_module.embed_passages = original
 
 
 def main() -> int:
@@ -167,7 +167,6 @@ def main() -> int:
     args = parser.parse_args()
 
     embedder = make_embedder(args.embedder)
-    os.environ[SHIPPED_ENV] = "off"  # the stages time the embedding itself
     embedder.embed_passages(["warm up"])  # model load is not part of any figure
     result: dict[str, Any] = {"embedder": args.embedder, "stages": stages(embedder)}
     runs: dict[str, list[float]] = {

@@ -8,7 +8,7 @@ is the embedder's name and the SHA-1 of the text, so two embedders never share a
 The bundled reports' vectors ship inside the package (``corpus/vectors-<embedder>.npz``, made
 by ``python -m rag.embed_cache``), so a new user's first ingest of them embeds nothing; a
 text those files do not hold (another report, a changed chunking) is embedded as always.
-``WATWERKT_SHIPPED_VECTORS=off`` ignores them.
+``shipped=False`` (setting ``shipped_vectors``) ignores them.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
-import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
@@ -30,7 +29,6 @@ from .embed import Embedder
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 16
-SHIPPED_ENV = "WATWERKT_SHIPPED_VECTORS"
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
 
@@ -52,8 +50,6 @@ def _shipped(path: Path) -> dict[str, np.ndarray]:
 
 def shipped_vectors(embedder: str) -> dict[str, np.ndarray]:
     """Vectors of the bundled reports' texts for this embedder, by key (empty when none)."""
-    if os.environ.get(SHIPPED_ENV, "").strip().lower() in ("off", "0", "no"):
-        return {}
     return _shipped(shipped_path(embedder))
 
 
@@ -118,16 +114,18 @@ def embed_passages(
     cache: EmbeddingCache | None = None,
     batch: int = EMBED_BATCH,
     progress: Callable[[int], object] | None = None,
+    shipped: bool = True,
 ) -> np.ndarray:
-    """Vectors of ``texts`` in order; each distinct text embedded once, cached ones not at all.
+    """Vectors of ``texts`` in order; each distinct text embedded once, cached or shipped ones
+    (``shipped``) not at all.
 
     (Shortest first was tried together with this: no measurable gain, so the order is kept.)
     """
     unique = list(dict.fromkeys(texts))
     keys = {t: _key(embedder.name, t) for t in unique}
     cached = cache.get(list(keys.values())) if cache is not None else {}
-    shipped = shipped_vectors(embedder.name)
-    cached.update({k: shipped[k] for k in keys.values() if k not in cached and k in shipped})
+    bundled = shipped_vectors(embedder.name) if shipped else {}
+    cached.update({k: bundled[k] for k in keys.values() if k not in cached and k in bundled})
     vectors: dict[str, np.ndarray] = {t: cached[keys[t]] for t in unique if keys[t] in cached}
     todo = [t for t in unique if t not in vectors]
     if progress is not None:
@@ -144,6 +142,37 @@ def embed_passages(
     if not texts:
         return np.zeros((0, embedder.dim), dtype=np.float32)
     return np.stack([vectors[t] for t in texts])
+
+
+def chunk_and_sentence_vectors(
+    embedder: Embedder,
+    chunks: Sequence[str],
+    sentences: Sequence[tuple[str, int]],
+    cache: EmbeddingCache | None = None,
+    *,
+    pooled: bool = False,
+    shipped: bool = True,
+    progress: Callable[[int], object] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The vectors of a report's chunks and of their sentences ((text, chunk index) each).
+
+    ``pooled``: a chunk's vector is the length-weighted mean of its sentences' vectors, so only
+    the sentences (and a chunk without any) are embedded: about half the tokens of a first
+    ingest, at some rank quality (benchmarks/first_ingest.py)."""
+    has_sentences = {ci for _, ci in sentences}
+    direct = [i for i in range(len(chunks)) if not pooled or i not in has_sentences]
+    texts = [chunks[i] for i in direct] + [text for text, _ in sentences]
+    vectors = embed_passages(embedder, texts, cache, progress=progress, shipped=shipped)
+    sentence_vectors = vectors[len(direct) :]
+    if not pooled:
+        return vectors[: len(chunks)], sentence_vectors
+    sums = np.zeros((len(chunks), embedder.dim), dtype=np.float64)
+    for (text, ci), vector in zip(sentences, sentence_vectors, strict=True):
+        sums[ci] += len(text.split()) * vector
+    for i, vector in zip(direct, vectors[: len(direct)], strict=True):
+        sums[i] = vector
+    sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    return sums.astype(np.float32), sentence_vectors
 
 
 def bundled_texts() -> list[str]:

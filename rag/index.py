@@ -25,8 +25,6 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ingest.chunk import ChunkSettings, chunk_document
 from ingest.document import file_hash, load_document
 from ingest.errors import IngestError
@@ -38,7 +36,8 @@ from .chroma import GuardedCollection, open_client, open_collection, read_all
 from .documents import DocumentStore, document_json
 from .embed import Embedder
 from .embed_cache import EMBED_BATCH as EMBED_BATCH  # re-exported for benchmarks
-from .embed_cache import EmbeddingCache, embed_passages
+from .embed_cache import EmbeddingCache, chunk_and_sentence_vectors
+from .errors import RagError
 from .lock import is_locked, write_lock
 from .models import IndexedReport, IngestOutcome, ReportMeta
 
@@ -61,9 +60,10 @@ CRASH_STAGES = (
     "committed",
 )
 CRASH_ENV = "WATWERKT_TEST_CRASH_AT"
-# "pooled": a chunk's vector is the length-weighted mean of its sentences' vectors, so only the
-# sentences are embedded (about half the tokens of a first ingest; benchmarks/first_ingest.py).
-CHUNK_VECTORS_ENV = "WATWERKT_CHUNK_VECTORS"
+# How a chunk's vector is made: "encoded" (its own text embedded) or "pooled" (the
+# length-weighted mean of its sentences' vectors, so only the sentences are embedded: about
+# half the tokens of a first ingest, at some rank quality; benchmarks/first_ingest.py).
+CHUNK_VECTORS = ("encoded", "pooled")
 
 
 def crash_point(stage: str) -> None:
@@ -122,7 +122,15 @@ class Index:
         show_progress: bool = True,
         lock_timeout: float = 600.0,
         embed_cache: Path | None = None,
+        chunk_vectors: str = "encoded",
+        shipped_vectors: bool = True,
     ) -> None:
+        if chunk_vectors not in CHUNK_VECTORS:
+            raise RagError(
+                f"chunk vectors {chunk_vectors!r}: use one of {', '.join(CHUNK_VECTORS)}"
+            )
+        self.chunk_vectors = chunk_vectors
+        self.shipped_vectors = shipped_vectors  # the package's vectors of the bundled reports
         self.home = Path(home)
         self.embedder = embedder
         self.chunking = chunking or ChunkSettings()
@@ -263,25 +271,21 @@ class Index:
     def _vectors(
         self, chunks: list[Chunk], units: list[tuple[str, str, int]], report_id: str
     ) -> tuple[list[list[float]], list[list[float]]]:
-        pooled = os.environ.get(CHUNK_VECTORS_ENV, "encoded") == "pooled"
-        has_units = {u[2] for u in units}
-        direct = [c.text for i, c in enumerate(chunks) if not pooled or i not in has_units]
-        texts = direct + [u[1] for u in units]
+        pooled = self.chunk_vectors == "pooled"
+        own = len(set(range(len(chunks))) - {u[2] for u in units}) if pooled else len(chunks)
+        total = own + len(units)  # texts to embed: the chunks' own texts and the sentences
         desc = f"embedding {report_id} ({len(chunks)} chunks and their sentences)"
-        with _progress(len(texts), desc, self.show_progress) as bar:
-            vectors = embed_passages(self.embedder, texts, self.embed_cache, progress=bar.update)
-        sentence_vectors = vectors[len(direct) :]
-        if not pooled:
-            return vectors[: len(chunks)].tolist(), sentence_vectors.tolist()
-        sums = np.zeros((len(chunks), vectors.shape[1]), dtype=np.float64)
-        for (_, text, ci), vector in zip(units, sentence_vectors, strict=True):
-            sums[ci] += len(text.split()) * vector
-        it = iter(vectors[: len(direct)])
-        for ci in range(len(chunks)):
-            if ci not in has_units:
-                sums[ci] = next(it)
-        sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
-        return sums.astype(np.float32).tolist(), sentence_vectors.tolist()
+        with _progress(total, desc, self.show_progress) as bar:
+            chunk_vectors, sentence_vectors = chunk_and_sentence_vectors(
+                self.embedder,
+                [c.text for c in chunks],
+                [(text, ci) for _, text, ci in units],
+                self.embed_cache,
+                pooled=pooled,
+                shipped=self.shipped_vectors,
+                progress=bar.update,
+            )
+        return chunk_vectors.tolist(), sentence_vectors.tolist()
 
     def _write(self, doc: Document, chunks: list[Chunk], meta: ReportMeta) -> None:
         """Replace one report: uncommit, delete, write chunks, sentences, document, commit."""

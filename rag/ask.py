@@ -88,8 +88,8 @@ def merge_parts(question: str, answers: Sequence[Answer]) -> Answer:
             for st in part.statements
         ]
         statements += own
-        shown = [c for c in citations if c.n in {n for st in own for n in st.citations}]
-        blocks.append(compose(own, shown, part.structured))
+        cited = set(renumber.values())
+        blocks.append(compose(own, [c for c in citations if c.n in cited], part.structured))
     passages = list(dict.fromkeys(p for a in answers for p in a.passages))
     grounded = [a for a in answers if a.grounded]
     unanswered = [a.question for a in answers if not a.grounded]

@@ -338,7 +338,7 @@ def _everyday(word: str) -> bool:
     return not word[:1].isupper() and _lemma(lower) == lower and specificity(lower) == 0.0
 
 
-def _verb_like(word: str) -> bool:
+def verb_like(word: str) -> bool:
     """A verb form ("komen", "willen"): a word simplemma knows whose lemma is an infinitive.
     A word it does not know ("praktijkverklaringen") is left in: it may be what is asked."""
     import simplemma
@@ -388,7 +388,7 @@ def asked_about(question: str) -> list[str]:
         and w.lower() not in QUESTION_WORDS
         and w.lower() not in _DETERMINERS
         and not _EFFECT_Q.fullmatch(w)
-        and not _verb_like(w.lower())
+        and not verb_like(w.lower())
     ]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .answerability import _verb_like, topic_words
+from .answerability import topic_words, verb_like
 
 _WH = r"(?:wat|welke|welk|wie|wanneer|waar|waarom|waardoor|waarmee|hoeveel|hoe|hoelang)"
 _SPLIT = re.compile(rf"(?:,?\s+en\s+|\?\s+(?:[Ee]n\s+)?)(?={_WH}\b)", re.IGNORECASE)
@@ -38,11 +38,11 @@ def split_parts(question: str) -> list[str]:
     parts = [first + "?"]
     for piece in pieces[1:]:
         own = {w.lower() for w in piece.split()}
-        if not any(_verb_like(w.lower()) for w in piece.split()[1:]):  # "welke na het pilotjaar"
+        if not any(verb_like(w.lower()) for w in piece.split()[1:]):  # "welke na het pilotjaar"
             subject = [
                 w
                 for w in topic_words(first)
-                if w.lower() not in own and not _verb_like(w.lower()) and not w[:1].isdigit()
+                if w.lower() not in own and not verb_like(w.lower()) and not w[:1].isdigit()
             ]
             if subject:
                 piece = f"{piece} ({' '.join(subject)})"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,8 +22,14 @@ if TYPE_CHECKING:
     from .answer import Answer
 
 
+_HYPHEN = re.compile(r"(\w)- (\w)")
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+
+
 def normalise(text: str) -> str:
-    return squash(text).lower()
+    """Lower case, single spaces, line-break hyphenation ("aan- pakken", as a text copied from
+    the PDF has it) and quote marks evened out: how evidence strings are matched."""
+    return _HYPHEN.sub(r"\1\2", squash(text).lower().translate(_QUOTES))
 
 
 class GoldQuestion(BaseModel):
@@ -50,7 +58,40 @@ class GoldSet(BaseModel):
 
 
 def load_gold(path: Path) -> GoldSet:
-    return GoldSet.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+    """A gold set: the gold format (questions + answerable_false) or a reader set's list of
+    questions (tests/data/reader/: answerable with verbatim evidence, or not)."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, list):
+        return GoldSet.model_validate(data)
+    from .reader.data import read_set
+
+    questions = read_set(Path(path), training=False)
+    return GoldSet(
+        questions=[
+            GoldQuestion(
+                id=q.id, question=q.question, kind=q.form or "fact", evidence=list(q.evidence)
+            )
+            for q in questions
+            if q.answerable
+        ],
+        answerable_false=[
+            UnanswerableQuestion(id=q.id, question=q.question, why=q.kind or None)
+            for q in questions
+            if not q.answerable
+        ],
+    )
+
+
+def calibration_error(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error of probabilities ``p`` for outcomes ``y``, over equal-width
+    bins."""
+    total = 0.0
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        sel = (p >= lo) & ((p < hi) if b < bins - 1 else (p <= hi))
+        if sel.any():
+            total += sel.sum() / len(p) * abs(p[sel].mean() - y[sel].mean())
+    return float(total)
 
 
 def is_relevant(text: str, evidence: Sequence[str]) -> bool:
@@ -146,6 +187,7 @@ class AnswerReport:
     statements: int
     numbers_supported: float
     failures: tuple[dict[str, object], ...] = field(default=())
+    ece: float | None = None  # of the answers' confidence, when they carry one
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -161,6 +203,7 @@ class AnswerReport:
                 ("quotes_verified", self.quotes_verified),
                 ("statements", self.statements),
                 ("numbers_supported", self.numbers_supported),
+                ("answerability_ece", self.ece),
                 ("failures", list(self.failures)),
             )
         }
@@ -224,6 +267,14 @@ def evaluate_answers(
             numbers_ok += int(
                 not unsupported_numbers(st.text, [by_n[n].quote for n in st.citations])
             )
+    probs, outcomes = [], []
+    for question, answerable in [
+        *((q.question, 1.0) for q in gold.questions),
+        *((q.question, 0.0) for q in gold.answerable_false),
+    ]:
+        if ask_once(question).confidence is not None:
+            probs.append(ask_once(question).confidence)
+            outcomes.append(answerable)
     n_ans = len(gold.questions) or 1
     return AnswerReport(
         answerable=len(gold.questions),
@@ -237,4 +288,5 @@ def evaluate_answers(
         statements=statements,
         numbers_supported=numbers_ok / (statements or 1),
         failures=tuple(failures),
+        ece=calibration_error(np.asarray(probs), np.asarray(outcomes)) if probs else None,
     )

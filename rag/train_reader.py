@@ -50,7 +50,11 @@ def training_sets() -> list[Path]:
 
 
 def held_out_sets() -> list[Path]:
-    return [DATA / "gold_ask_holdout.yaml", *sorted((DATA / "reader" / "blind").glob("*.yaml"))]
+    return [
+        DATA / "gold_ask_holdout.yaml",
+        *sorted((DATA / "reader" / "blind").glob("*.yaml")),
+        *sorted((DATA / "reader" / "foreign").glob("*.yaml")),
+    ]
 
 
 @dataclass
@@ -176,14 +180,9 @@ def platt(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 3000) -> 
 
 
 def ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
-    """Expected calibration error over equal-width probability bins."""
-    total = 0.0
-    for b in range(bins):
-        lo, hi = b / bins, (b + 1) / bins
-        sel = (p >= lo) & ((p < hi) if b < bins - 1 else (p <= hi))
-        if sel.any():
-            total += sel.sum() / len(p) * abs(p[sel].mean() - y[sel].mean())
-    return float(total)
+    from rag.evaluate import calibration_error
+
+    return calibration_error(p, y, bins)
 
 
 def auc(scores: np.ndarray, y: np.ndarray) -> float:

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import yaml
 
-from ..verify import squash
+from ..evaluate import normalise
 
-FORBIDDEN = ("gold_ask_holdout", "/blind/")
+FORBIDDEN = ("gold_ask_holdout", "/blind/", "/foreign/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,15 +47,6 @@ class ReaderQuestion:
             return "train"
         digest = hashlib.sha1(f"{self.source}:{self.id}".encode()).digest()
         return "dev" if digest[0] % 8 == 0 else "train"
-
-
-_HYPHEN = re.compile(r"(\w)- (\w)")
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
-
-
-def normalise(text: str) -> str:
-    """Lower case, single spaces, line-break hyphenation and quote marks evened out."""
-    return _HYPHEN.sub(r"\1\2", squash(text).lower().translate(_QUOTES))
 
 
 def answers(sentence: str, evidence: Sequence[str]) -> bool:

@@ -22,6 +22,7 @@ BATCHES = {
     "batch 1": [f"train_{i}.txt" for i in range(1, 7)],
     "batch 2": [f"train_{i}.txt" for i in range(7, 13)],
     "batch 3": [f"train_{i}.txt" for i in range(13, 21)],
+    "batch 4": [f"train_{i}.txt" for i in range(21, 29)],
 }
 
 

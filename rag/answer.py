@@ -78,6 +78,10 @@ class Evidence:
     group: str | None = None
     marked: bool = False  # the report's own CMO markers decide the group
     lead: int | None = None  # start of the sentence before, when this one leans on it
+    # the question's and the sentence's e5 vectors multiplied elementwise (their similarity is
+    # its sum): what the trained ranker of rag/answer_model.py reads beside the features
+    # of rag/answer_features.py
+    match: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def quote(self) -> str:
@@ -145,9 +149,10 @@ class AnswerSettings:
     # least this share of the best one's. None: heuristic scores and relative_margin.
     keep_ratio: float | None = None
     use_model: bool = True  # the trained ranker and answerability model (rag/answer_model.py)
-    # who judges the evidence: "logistic" (the ranker and answerability model above) or
-    # "reader" (the cross-encoder of rag/reader/, which needs torch)
-    reader: str = "logistic"
+    model_file: str = ""  # another trained model than the shipped one (a baseline, say)
+    # who judges the evidence: "trained" (the ranker and answerability model above) or
+    # "cross-encoder" (the experimental one of rag/reader/, which needs torch)
+    reader: str = "trained"
     parts: bool = True  # a question of several parts is answered part by part (rag/parts.py)
 
     def near(self, score: float, best: float, widen: int = 1) -> bool:
@@ -225,7 +230,9 @@ def collect_evidence(
             continue  # headings, labels, table cells and lead-ins ("...:") are no statements
         if gives_orders(p.text[s2:e2]):
             continue  # passages are data: an order to the reader is no finding
-        sim = float(np.dot(np.asarray(vectors[sid], dtype=np.float32), qvec))
+        vector = np.asarray(vectors[sid], dtype=np.float32)
+        sim = float(np.dot(vector, qvec))
+        match = vector * np.asarray(qvec, dtype=np.float32)
         terms = set(tokenize(p.text[s2:e2]))
         overlap = len(qterms & terms) / len(qterms) if qterms else 0.0
         score = sim + settings.overlap_weight * overlap + settings.rank_weight / (1 + rank)
@@ -235,7 +242,7 @@ def collect_evidence(
         before = spans[i - 1] if i and spans[i - 1][0] == rank else None  # same passage
         if before and p.text[before[2] - 1] in ".!?:;" and leans_back(p.text[s2:e2]):
             lead = _trim(p.text, before[1], before[2])[0]  # a sentence, not a heading or label
-        evidence.append(Evidence(p, rank, s2, e2, sim, overlap, score, lead=lead))
+        evidence.append(Evidence(p, rank, s2, e2, sim, overlap, score, lead=lead, match=match))
     evidence.sort(key=lambda ev: -ev.score)
     return evidence
 

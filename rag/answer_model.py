@@ -1,259 +1,48 @@
-"""Learned sentence ranking and answerability, trained on the calibration gold set.
+"""The reader of `ask`: which evidence sentence answers the question, and whether any does.
 
-Two small logistic models over features that hold for any Dutch question and report:
+- the **sentence ranker** (``MLPRanker``) scores every sentence of the retrieved passages: a
+  linear model over the sentence features of :mod:`rag.answer_features` plus a network with
+  one hidden layer over those features and the sentence's e5 match vectors (its own and its
+  neighbours'), trained listwise;
+- the **answerability model** (``MLPAnswerability``) gives the calibrated probability that
+  the best sentences answer the question at all: a network over the question features and the
+  match vectors of the best sentences, Platt-calibrated out of fold.
 
-- the **sentence ranker** scores each sentence of the retrieved passages as the one that
-  answers the question: e5 similarity (absolute, relative to the best, and by rank), shared
-  question stems (plain and IDF-weighted), the similarity of the neighbouring sentences, the
-  section heading, the passage's rank and dense score, the answer type ("hoeveel" needs a
-  number of the counted thing) and a causal connective for "waarom" questions;
-- the **answerability model** decides whether the best evidence answers the question at all:
-  the ranker's best score, how much of the question's rarer words the best sentences and the
-  passages hold, question words the reports never use, answer-type problems, language.
-
-Both are trained by ``benchmarks/train_answer_model.py`` on ``tests/data/gold_retrieval.yaml``
-(answerable questions with their evidence, unanswerable ones), never on the held-out set, and
-stored with their embedder in ``rag/data/answer_model.json``. Under another embedder the
-similarities mean something else: ``load_model`` returns None and the heuristic scores of
-:mod:`rag.answer` are used, with the threshold ``MIN_SCORE``.
+Both are trained by ``benchmarks/train_answer_model.py`` on every training question set (never
+the held-out set or the blind batch), run in numpy, and are stored with their embedder in
+``rag/data/answer_model.json`` and ``.npz``. Under another embedder the similarities mean
+something else: ``load_model`` returns None and the heuristic scores of :mod:`rag.answer` are
+used, with the threshold ``MIN_SCORE``. ``Logistic`` is the pointwise model shipped before
+(still read: benchmarks/data/answer_model_logistic.json is the baseline it is measured against).
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .answerability import (
-    QUESTION_WORDS,
-    WORD,
-    asks_type,
-    fits_type,
-    focus,
-    is_english,
-    known_word,
-    specificity,
+from .answer_features import (
+    MATCH_SCALE,
+    QUESTION_FEATURES,
+    SENTENCE_FEATURES,
+    best_matches,
+    match_matrix,
+    question_vector,
+    sentence_matrix,
+    softmax,
 )
-from .bm25 import TermStats, dutch_stopwords, tokenize
-from .meta import META
+from .bm25 import TermStats
 
 if TYPE_CHECKING:
     from .answer import Evidence
 
 MODEL_PATH = Path(__file__).with_name("data") / "answer_model.json"
-
-SENTENCE_FEATURES = (
-    "similarity",
-    "similarity_gap",
-    "similarity_rank",
-    "overlap",
-    "idf_overlap",
-    "rarest_term",
-    "neighbour_similarity",
-    "section_overlap",
-    "passage_rank",
-    "passage_dense",
-    "first_in_passage",
-    "log_words",
-    "meta",
-    "answer_type",
-    "causal_for_why",
-)
-QUESTION_FEATURES = (
-    "best_rank_logit",
-    "best_similarity",
-    "best_idf_overlap",
-    "top3_coverage",
-    "passage_coverage",
-    "missing_rare_term",
-    "unknown_specificity",
-    "type_problem",
-    "typed_anchor",
-    "english",
-    "best_dense",
-    "log_terms",
-)
-
-_WHY = re.compile(r"\b(waarom|hoe\s+komt\s+het|wat\s+is\s+de\s+reden|why)\b", re.I)
-_CAUSAL = re.compile(
-    r"\b(omdat|doordat|waardoor|daardoor|hierdoor|want|vanwege|dankzij|als\s+gevolg|"
-    r"oorzaak|reden|verklaring|bijgedragen|heeft\s+bijgedragen|aangezien|zodat)\b",
-    re.I,
-)
-
-
-def content_terms(question: str) -> set[str]:
-    """The question's stemmed content terms, without its question words."""
-    words = [w for w in WORD.findall(question) if w.lower() not in QUESTION_WORDS]
-    numbers = re.findall(r"\d+(?:[.,]\d+)?", question)
-    return set(tokenize(" ".join(words + numbers)))
-
-
-def unknown_words(question: str, stats: TermStats) -> list[str]:
-    """Content words of a question that the indexed reports never use, even as compound parts."""
-    stop = dutch_stopwords()
-    return [
-        w
-        for w in dict.fromkeys(WORD.findall(focus(question)))
-        if len(w) > 2
-        and w.lower() not in QUESTION_WORDS
-        and w.lower() not in stop
-        and not known_word(w, stats.known)
-    ]
-
-
-def _idf_share(terms: set[str], have: set[str], stats: TermStats) -> float:
-    """The IDF-weighted share of ``terms`` found in ``have``."""
-    if not terms:
-        return 0.0
-    total = sum(stats.idf(t) for t in terms)
-    return sum(stats.idf(t) for t in terms & have) / total if total > 0 else 0.0
-
-
-def sentence_matrix(question: str, evidence: Sequence[Evidence], stats: TermStats) -> np.ndarray:
-    """One row of SENTENCE_FEATURES per evidence sentence."""
-    if not evidence:
-        return np.zeros((0, len(SENTENCE_FEATURES)), dtype=np.float64)
-    qterms = content_terms(question)
-    rarest = max(qterms, key=stats.idf) if qterms else None
-    sims = np.asarray([ev.similarity for ev in evidence])
-    best = float(sims.max())
-    sim_rank = np.empty(len(evidence))
-    sim_rank[np.argsort(-sims, kind="stable")] = np.arange(len(evidence))
-    typed = asks_type(question)
-    english = is_english(question)
-    why = bool(_WHY.search(question))
-    # neighbours: the sentences before and after in the same passage
-    by_passage: dict[int, list[int]] = {}
-    for i, ev in enumerate(evidence):
-        by_passage.setdefault(ev.rank, []).append(i)
-    neighbour = np.zeros(len(evidence))
-    first = np.zeros(len(evidence))
-    for members in by_passage.values():
-        members.sort(key=lambda i: evidence[i].start)
-        first[members[0]] = 1.0
-        for j, i in enumerate(members):
-            around = [sims[members[k]] for k in (j - 1, j + 1) if 0 <= k < len(members)]
-            neighbour[i] = max(around) if around else sims[i]
-    section_terms: dict[int, set[str]] = {}
-    rows = []
-    for i, ev in enumerate(evidence):
-        quote = ev.quote
-        terms = set(tokenize(quote))
-        if ev.rank not in section_terms:
-            section_terms[ev.rank] = set(tokenize(" ".join(ev.passage.section)))
-        answer_type = 0.0
-        if typed:
-            answer_type = 1.0 if fits_type(question, quote, english) else -1.0
-        rows.append(
-            [
-                sims[i],
-                sims[i] - best,
-                1.0 / (1.0 + sim_rank[i]),
-                ev.overlap,
-                _idf_share(qterms, terms, stats),
-                1.0 if rarest is not None and rarest in terms else 0.0,
-                neighbour[i],
-                _idf_share(qterms, section_terms[ev.rank], stats),
-                1.0 / (1.0 + ev.rank),
-                ev.passage.dense_score,
-                first[i],
-                math.log1p(len(quote.split())),
-                1.0 if META.search(quote) else 0.0,
-                answer_type,
-                1.0 if why and _CAUSAL.search(quote) else 0.0,
-            ]
-        )
-    return np.asarray(rows, dtype=np.float64)
-
-
-def question_vector(
-    question: str,
-    evidence: Sequence[Evidence],
-    rank_logits: np.ndarray,
-    stats: TermStats,
-    type_problem: bool,
-) -> np.ndarray:
-    """QUESTION_FEATURES for ``evidence`` already ordered by the ranker (best first)."""
-    qterms = content_terms(question)
-    english = is_english(question)
-    starts = {m.group(1) for m in re.finditer(r"(?:^|[.?!]\s+)(\w+)", focus(question))}
-    unknown = 0.0
-    if not english:
-        for word in unknown_words(question, stats):
-            unknown += specificity(word.lower() if word in starts else word)
-    max_idf = math.log((stats.n + 1) / 0.5)
-    if not evidence:
-        return np.asarray(
-            [
-                -10.0,
-                0.0,
-                0.0,
-                0.0,
-                0.0,
-                1.0,
-                unknown,
-                float(type_problem),
-                0.0,
-                english,
-                0.0,
-                math.log1p(len(qterms)),
-            ],
-            dtype=np.float64,
-        )
-    top3: set[str] = set()
-    for ev in evidence[:3]:
-        top3 |= set(tokenize(ev.quote))
-    passages: set[str] = set()
-    for p in {ev.passage.chunk_id: ev.passage for ev in evidence}.values():
-        passages |= set(tokenize(p.text + " " + " ".join(p.section)))
-    missing = [t for t in qterms if t not in passages]
-    return np.asarray(
-        [
-            float(rank_logits.max()),
-            max(ev.similarity for ev in evidence),
-            max(_idf_share(qterms, set(tokenize(ev.quote)), stats) for ev in evidence[:10]),
-            _idf_share(qterms, top3, stats),
-            _idf_share(qterms, passages, stats),
-            0.0 if english else max((stats.idf(t) for t in missing), default=0.0) / max_idf,
-            unknown,
-            float(type_problem),
-            typed_anchor(question, evidence, qterms, stats, english),
-            float(english),
-            max(ev.passage.dense_score for ev in evidence),
-            math.log1p(len(qterms)),
-        ],
-        dtype=np.float64,
-    )
-
-
-def typed_anchor(
-    question: str,
-    evidence: Sequence[Evidence],
-    qterms: set[str],
-    stats: TermStats,
-    english: bool,
-) -> float:
-    """For a question asking a number, share, amount or date: how much of the question the best
-    sentence giving such a value is about (IDF-weighted share of the question's terms in it, the
-    sentence before it and its section). "Hoeveel procent van X ..." answered by a percentage
-    about Y scores low. 1.0 for other questions."""
-    if not asks_type(question):
-        return 1.0
-    best = 0.0
-    for ev in evidence[:15]:
-        if fits_type(question, ev.quote, english):
-            text = ev.passage.text
-            context = text[max(0, ev.start - 250) : ev.end] + " " + " ".join(ev.passage.section)
-            best = max(best, _idf_share(qterms, set(tokenize(context)), stats))
-    return best
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -278,15 +67,26 @@ class Logistic:
 
     @classmethod
     def fit(
-        cls, x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 2000, lr: float = 0.5
+        cls,
+        x: np.ndarray,
+        y: np.ndarray,
+        l2: float = 1e-2,
+        steps: int = 2000,
+        lr: float = 0.5,
+        balanced: bool = True,
     ) -> Logistic:
-        """L2-regularised logistic regression by gradient descent, classes weighted equally."""
+        """L2-regularised logistic regression by gradient descent, classes weighted equally
+        (``balanced``) or as they come (probabilities calibrated to the training mix)."""
         mean = x.mean(axis=0)
         scale = x.std(axis=0) + 1e-6
         z = (x - mean) / scale
         pos = max(int(y.sum()), 1)
         neg = max(len(y) - pos, 1)
-        sw = np.where(y == 1, len(y) / (2 * pos), len(y) / (2 * neg))
+        sw = (
+            np.where(y == 1, len(y) / (2 * pos), len(y) / (2 * neg))
+            if balanced
+            else np.ones(len(y))
+        )
         w = np.zeros(z.shape[1])
         b = 0.0
         for _ in range(steps):
@@ -315,17 +115,137 @@ class Logistic:
 
 
 @dataclass(frozen=True, slots=True)
+class MLPRanker:
+    """The sentence ranker: a linear model over the standardised SENTENCE_FEATURES plus a
+    one-hidden-layer network over those features and the sentence's e5 match vectors (a learned
+    weighting of the similarity, dimension by dimension, with its neighbours'). Trained listwise
+    by benchmarks/train_answer_model.py; here it only runs, in numpy."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    linear: np.ndarray  # (features,)
+    w1: np.ndarray  # (features + 2 * dim, hidden)
+    b1: np.ndarray
+    w2: np.ndarray  # (hidden,)
+    bias: float
+
+    @property
+    def reads_matches(self) -> bool:
+        """Whether its network reads the match vectors beside the features."""
+        return self.w1.shape[0] > len(self.mean)
+
+    def logits(self, x: np.ndarray, match: np.ndarray | None) -> np.ndarray:
+        z = (x - self.mean) / self.scale
+        inputs = np.hstack([z, MATCH_SCALE * match]) if match is not None else z
+        hidden = np.maximum(inputs @ self.w1 + self.b1, 0.0)
+        return z @ self.linear + hidden @ self.w2 + self.bias
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "mean": self.mean,
+            "scale": self.scale,
+            "linear": self.linear,
+            "w1": self.w1.astype(np.float16),
+            "b1": self.b1,
+            "w2": self.w2,
+            "bias": np.asarray([self.bias]),
+        }
+
+    @classmethod
+    def from_arrays(cls, data) -> MLPRanker:
+        def f64(name: str) -> np.ndarray:
+            return np.asarray(data[name], dtype=np.float64)
+
+        return cls(
+            f64("mean"),
+            f64("scale"),
+            f64("linear"),
+            f64("w1"),
+            f64("b1"),
+            f64("w2"),
+            float(f64("bias")[0]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MLPAnswerability:
+    """Whether the question is answered at all: a network with one hidden layer over the
+    question features and the match vectors of the best sentences (``best_matches``), its
+    logit calibrated by Platt scaling fitted out of fold (benchmarks/train_answer_model.py)."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    w1: np.ndarray  # (features + matches, hidden)
+    b1: np.ndarray
+    w2: np.ndarray  # (hidden,)
+    bias: float
+    platt: tuple[float, float] = (1.0, 0.0)  # p = sigmoid(a * logit + b)
+
+    @property
+    def reads_matches(self) -> bool:
+        """Whether it reads the best sentences' match vectors beside the question features."""
+        return self.w1.shape[0] > len(QUESTION_FEATURES)
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        z = (x - self.mean) / self.scale
+        return np.maximum(z @ self.w1 + self.b1, 0.0) @ self.w2 + self.bias
+
+    def proba(self, x: np.ndarray) -> np.ndarray:
+        a, b = self.platt
+        return sigmoid(a * self.logits(x) + b)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "a_mean": self.mean,
+            "a_scale": self.scale,
+            "a_w1": self.w1.astype(np.float16),
+            "a_b1": self.b1,
+            "a_w2": self.w2,
+            "a_bias": np.asarray([self.bias]),
+            "a_platt": np.asarray(self.platt),
+        }
+
+    @classmethod
+    def from_arrays(cls, data) -> MLPAnswerability:
+        def f64(name: str) -> np.ndarray:
+            return np.asarray(data["a_" + name], dtype=np.float64)
+
+        a, b = f64("platt")
+        return cls(
+            f64("mean"),
+            f64("scale"),
+            f64("w1"),
+            f64("b1"),
+            f64("w2"),
+            float(f64("bias")[0]),
+            (float(a), float(b)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerModel:
     embedder: str
-    ranker: Logistic
-    answerable: Logistic
+    ranker: Logistic | MLPRanker
+    answerable: Logistic | MLPAnswerability
     threshold: float  # answer when the answerability probability is at least this
     keep_ratio: float  # cite further sentences scoring at least this share of the best
     trained_on: str
+    question_features: tuple[str, ...] = QUESTION_FEATURES  # what ``answerable`` reads
+    # the answer-type rules refuse before the model is asked (else they are one of its inputs)
+    rules_veto: bool = True
 
     def rank(self, question: str, evidence: Sequence[Evidence], stats: TermStats) -> np.ndarray:
         """Ranker logits, one per evidence sentence."""
-        return self.ranker.logits(sentence_matrix(question, evidence, stats))
+        x = sentence_matrix(question, evidence, stats)
+        if isinstance(self.ranker, MLPRanker):
+            matches = match_matrix(evidence) if self.ranker.reads_matches else None
+            return self.ranker.logits(x, matches)
+        return self.ranker.logits(x)
+
+    def scores(self, logits: np.ndarray) -> np.ndarray:
+        """Ranker logits to the scores sentences are cited by: the probability of answering
+        (a pointwise ranker) or the sentence's share of the question's answer (listwise)."""
+        return softmax(logits) if isinstance(self.ranker, MLPRanker) else sigmoid(logits)
 
     def answerability(
         self,
@@ -336,19 +256,38 @@ class AnswerModel:
         type_problem: bool,
     ) -> float:
         x = question_vector(question, ranked, logits, stats, type_problem)
+        columns = [QUESTION_FEATURES.index(name) for name in self.question_features]
+        x = x[columns]
+        if isinstance(self.answerable, MLPAnswerability) and self.answerable.reads_matches:
+            x = np.r_[x, MATCH_SCALE * best_matches(ranked)]
         return float(self.answerable.proba(x[None, :])[0])
 
     def save(self, path: Path = MODEL_PATH) -> None:
+        """The model as JSON, and a listwise ranker's arrays in an .npz beside it."""
         path.parent.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, Any] = {}
+        ranker: dict[str, object] = {"kind": "mlp", "file": path.with_suffix(".npz").name}
+        if isinstance(self.ranker, MLPRanker):
+            arrays.update(self.ranker.arrays())
+        else:
+            ranker = self.ranker.state()
+        answerable: dict[str, object] = {"kind": "mlp", "file": path.with_suffix(".npz").name}
+        if isinstance(self.answerable, MLPAnswerability):
+            arrays.update(self.answerable.arrays())
+        else:
+            answerable = self.answerable.state()
+        if arrays:
+            np.savez_compressed(path.with_suffix(".npz"), **arrays)
         data = {
             "embedder": self.embedder,
             "sentence_features": list(SENTENCE_FEATURES),
-            "question_features": list(QUESTION_FEATURES),
-            "ranker": self.ranker.state(),
-            "answerable": self.answerable.state(),
+            "question_features": list(self.question_features),
+            "ranker": ranker,
+            "answerable": answerable,
             "threshold": self.threshold,
             "keep_ratio": self.keep_ratio,
             "trained_on": self.trained_on,
+            "rules": "veto" if self.rules_veto else "input",
         }
         path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
@@ -359,17 +298,40 @@ def _load(path: str, mtime: float) -> AnswerModel | None:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if data.get("sentence_features") != list(SENTENCE_FEATURES) or data.get(
-        "question_features"
-    ) != list(QUESTION_FEATURES):
+    wanted = tuple(data.get("question_features", ()))
+    if data.get("sentence_features") != list(SENTENCE_FEATURES) or not set(wanted) <= set(
+        QUESTION_FEATURES
+    ):
         return None  # trained for another feature set: retrain (benchmarks/train_answer_model.py)
+    ranker: Logistic | MLPRanker
+    answerable: Logistic | MLPAnswerability
+    try:
+        arrays: dict[str, np.ndarray] = {}
+        for part in ("ranker", "answerable"):
+            if data[part].get("kind") == "mlp":
+                with np.load(Path(path).with_name(data[part]["file"])) as stored:
+                    arrays = {k: stored[k] for k in stored.files}
+        ranker = (
+            MLPRanker.from_arrays(arrays)
+            if data["ranker"].get("kind") == "mlp"
+            else Logistic.from_state(data["ranker"])
+        )
+        answerable = (
+            MLPAnswerability.from_arrays(arrays)
+            if data["answerable"].get("kind") == "mlp"
+            else Logistic.from_state(data["answerable"])
+        )
+    except (OSError, KeyError, ValueError):
+        return None
     return AnswerModel(
         data["embedder"],
-        Logistic.from_state(data["ranker"]),
-        Logistic.from_state(data["answerable"]),
+        ranker,
+        answerable,
         float(data["threshold"]),
         float(data["keep_ratio"]),
         str(data.get("trained_on", "")),
+        wanted,
+        data.get("rules", "veto") == "veto",
     )
 
 
@@ -394,6 +356,6 @@ def rank_evidence(
         return [], np.zeros(0)
     logits = model.rank(question, evidence, stats)
     order = np.argsort(-logits, kind="stable")
-    probs = sigmoid(logits)
+    probs = model.scores(logits)
     ranked = [replace(evidence[i], score=float(probs[i])) for i in order]
     return ranked, logits[order]

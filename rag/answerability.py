@@ -433,10 +433,10 @@ def problems(
 
     ``sentences``: the best evidence sentences, which share words with the question;
     ``known``: whether a word (a name, a year, a number) occurs anywhere in the indexed reports.
-    Only the question proper counts, not a situation described before it (except for the
-    off-topic check, which reads the whole question).
+    Only the question proper counts, not a situation described before it. (A question none of
+    whose words the reports use is refused before: ``off_topic``.)
     """
-    whole, question = question, focus(question)
+    question = focus(question)
     found: list[str] = []
     money_word = _MONEY_Q.search(question)
     money = money_word is not None and _ASKS_AMOUNT.search(question) is not None
@@ -469,8 +469,6 @@ def problems(
     for number in set(_NUMBER_IN_Q.findall(question)):
         if not known(number):
             found.append(f"the reports never mention {number}")
-    if not english and (unknown := off_topic(whole, known)):
-        found.append(f"the reports use none of the question's words ({', '.join(unknown)})")
     if not english:
         for word in asked_about(question):
             if not known_word(word, known) and not _everyday(word):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from . import cmo
 from .answer import (
@@ -126,7 +127,7 @@ def _ask_one(
     settings = settings or AnswerSettings()
     question = question.strip()
     reader = None
-    if settings.reader != "logistic":
+    if settings.reader == "cross-encoder":
         from .reader.reader import load_reader
         from .reader.weigh import KEEP_RATIO, scored_evidence, weigh_with_reader
 
@@ -213,7 +214,12 @@ def weigh(
     order answerers see it (the trained ranker's, when it applies to this embedder)."""
     passages = retriever.search(question, k=settings.passages, reports=reports, years=years)
     evidence = collect_evidence(question, passages, retriever, settings)
-    model = load_model(retriever.index.embedder.name) if settings.use_model else None
+    model = None
+    if settings.use_model:
+        name = retriever.index.embedder.name
+        model = (
+            load_model(name, Path(settings.model_file)) if settings.model_file else load_model(name)
+        )
     verdict = judge(question, evidence, retriever.index.term_stats(), settings.min_score, model)
     return passages, verdict, model
 

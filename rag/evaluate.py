@@ -82,6 +82,14 @@ def load_gold(path: Path) -> GoldSet:
     )
 
 
+def cites_expected(quote: str, evidence: Sequence[str]) -> bool:
+    """Whether a cited quote is an expected evidence sentence: it holds one, or it is one
+    sentence (of 25 characters or more) of a span of several."""
+    from .reader.data import answers
+
+    return is_relevant(quote, evidence) or answers(quote, evidence)
+
+
 def calibration_error(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
     """Expected calibration error of probabilities ``p`` for outcomes ``y``, over equal-width
     bins."""
@@ -237,7 +245,7 @@ def evaluate_answers(
             continue
         answered += 1
         cited = answer.citations
-        if any(is_relevant(c.quote, q.evidence) for c in cited):
+        if any(cites_expected(c.quote, q.evidence) for c in cited):
             with_ev += 1
         else:
             failures.append({"id": q.id, "question": q.question, "why": "evidence not cited"})

@@ -5,8 +5,8 @@ Two kinds of evidence against answering, both explained in the answer's notes:
 - answer typing (:mod:`rag.answerability`): the question asks for a number, an amount, a date,
   or names something the reports never mention, and the evidence does not have it;
 - weak evidence: the answerability model of :mod:`rag.answer_model` (trained and thresholded
-  on the calibration gold set by ``benchmarks/train_answer_model.py``) finds the best evidence
-  unlikely to answer. Under an embedder the model was not trained with, the best sentence's
+  on the training question sets by ``benchmarks/train_answer_model.py``) finds the best
+  evidence unlikely to answer. Under an embedder the model was not trained with, the best sentence's
   heuristic score (e5 similarity plus the share of question words it holds) must reach
   ``rag.answer.MIN_SCORE``, the 5th percentile of that score over the answerable calibration
   questions (``benchmarks/answer_quality.py --calibrate``).
@@ -18,8 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .answer import MIN_SCORE, Evidence
-from .answer_model import AnswerModel, content_terms, rank_evidence
-from .answerability import is_english, known_word, problems
+from .answer_features import content_terms
+from .answer_model import AnswerModel, rank_evidence
+from .answerability import is_english, known_word, off_topic, problems
 from .bm25 import TermStats
 
 
@@ -44,6 +45,17 @@ def rule_problems(question: str, evidence: Sequence[Evidence], stats: TermStats)
     )
 
 
+def unknown_topic(question: str, stats: TermStats) -> str | None:
+    """Why a Dutch question is off-topic (the reports use none of its words), else None: a
+    refusal whatever the evidence, since no sentence can be about it."""
+    if is_english(question):
+        return None
+    unknown = off_topic(question, lambda word: known_word(word, stats.known))
+    return (
+        f"the reports use none of the question's words ({', '.join(unknown)})" if unknown else None
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Judgement:
     grounded: bool
@@ -61,19 +73,26 @@ def judge(
 ) -> Judgement:
     """Answer or refuse, and why; ``evidence`` as collected (heuristic order).
 
-    With the trained ``model``, the answer-type rules refuse first and the answerability model
-    decides the rest; the judgement then carries the evidence as the ranker orders it. Without
+    With the trained ``model``, the answerability model decides, with the answer-type rules as
+    one of its inputs (or, for a model trained with them as a veto, after they refused what
+    they object to); the judgement then carries the evidence as the ranker orders it. Without
     it, the best heuristic score must reach ``min_score``."""
     if not evidence:
         return Judgement(False, 0.0, ("no passages found",))
-    reasons = rule_problems(question, evidence, stats)
+    rules = rule_problems(question, evidence, stats)
+    reasons = list(rules)
     if not content_terms(question):
         reasons.append("the question has no content words to look for")
+    if off := unknown_topic(question, stats):
+        reasons.append(off)
     if model is not None:
         ranked, logits = rank_evidence(model, question, evidence, stats)
-        p = model.answerability(question, ranked, logits, stats, bool(reasons))
-        if not reasons and p < model.threshold:
-            reasons.append(f"weak evidence (answerability {p:.2f} < {model.threshold:.2f})")
+        p = model.answerability(question, ranked, logits, stats, bool(rules))
+        weak = p < model.threshold
+        if not model.rules_veto:  # an input of the model: they explain a refusal, cause none
+            reasons = [r for r in reasons if r not in rules] + (rules if weak else [])
+        if weak and (not reasons or not model.rules_veto):
+            reasons.insert(0, f"weak evidence (answerability {p:.2f} < {model.threshold:.2f})")
         return Judgement(not reasons, p, tuple(reasons), tuple(ranked))
     score = evidence[0].score
     if score < min_score:

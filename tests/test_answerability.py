@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from rag.answer_features import QUESTION_FEATURES, SENTENCE_FEATURES, content_terms, unknown_words
 from rag.answer_model import (
     MODEL_PATH,
-    QUESTION_FEATURES,
-    SENTENCE_FEATURES,
     Logistic,
-    content_terms,
+    MLPAnswerability,
+    MLPRanker,
     load_model,
     rank_evidence,
-    unknown_words,
 )
 from rag.answerability import asked_about, known_word, problems
 from rag.bm25 import TermStats
@@ -117,22 +117,40 @@ def test_shipped_model_matches_the_features_and_the_default_embedder():
     data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     assert data["sentence_features"] == list(SENTENCE_FEATURES)
     assert data["question_features"] == list(QUESTION_FEATURES)
-    assert len(data["ranker"]["weights"]) == len(SENTENCE_FEATURES)
-    assert len(data["answerable"]["weights"]) == len(QUESTION_FEATURES)
     assert 0.0 < data["threshold"] < 1.0 and 0.0 < data["keep_ratio"] <= 1.0
     assert "gold_ask_holdout" not in data["trained_on"]
     model = load_model(data["embedder"])
-    assert model is not None
-    # the ranker prefers a sentence that is more similar and one that shares more question
-    # words, other things equal (similarity moves its gap to the best sentence with it)
-    base = model.ranker.mean.copy()
-    similar, sharing = base.copy(), base.copy()
-    for name in ("similarity", "similarity_gap"):
-        similar[SENTENCE_FEATURES.index(name)] += 0.02
+    assert model is not None and isinstance(model.ranker, MLPRanker)
+    dim = model.ranker.w1.shape[0] - len(SENTENCE_FEATURES)
+    assert dim == 2 * 384  # e5-small's match vectors, the sentence's and its neighbours'
+    assert isinstance(model.answerable, MLPAnswerability)
+    # the question features only: with the best sentences' match vectors as well it learnt
+    # which topics of the training report are answerable (benchmarks/README.md)
+    assert not model.answerable.reads_matches
+    assert model.answerable.w1.shape[0] == len(QUESTION_FEATURES)
+    a, _ = model.answerable.platt
+    assert a > 0  # calibration keeps the order of the network's logits
+    # the ranker's linear part prefers a sentence that shares more question words, other
+    # things equal
+    sharing = np.zeros(len(SENTENCE_FEATURES))
     for name in ("overlap", "idf_overlap"):
-        sharing[SENTENCE_FEATURES.index(name)] += 0.3
-    logits = model.ranker.logits(np.vstack([base, similar, sharing]))
-    assert logits[1] > logits[0] and logits[2] > logits[0]
+        sharing[SENTENCE_FEATURES.index(name)] = 0.3
+    assert float(sharing / model.ranker.scale @ model.ranker.linear) > 0
+
+
+def test_the_baseline_model_still_loads_and_ranks(built_app):
+    """benchmarks/reader_eval.py compares the trained reader with the logistic model it
+    replaced: that file must keep loading."""
+    from rag.answer import AnswerSettings, collect_evidence
+
+    baseline = Path(__file__).resolve().parents[1] / "benchmarks/data/answer_model_logistic.json"
+    model = load_model(built_app.index.embedder.name, baseline)
+    assert model is not None and isinstance(model.ranker, Logistic)
+    question = "Hoeveel jongeren zijn via de alliantie Kansen geplaatst?"
+    passages = built_app.retriever.search(question, k=8)
+    evidence = collect_evidence(question, passages, built_app.retriever, AnswerSettings())
+    ranked, _ = rank_evidence(model, question, evidence, built_app.index.term_stats())
+    assert "70 jongeren" in ranked[0].quote
 
 
 def test_another_embedder_gets_no_model():

@@ -54,14 +54,16 @@ def test_retrieval_quality_does_not_drop(gold, built_app):
     assert report.avg_passage_chars <= MAX_AVG_PASSAGE_CHARS, summary
 
 
-# Floors for `ask` (issue 3), a question or three below what benchmarks/answer_quality.py
-# measured (evidence in a cited quote / unanswerable refused: calibration 79.7% / 55.1%,
-# ask-train 65.6% / 51.7%, held-out 72.6% / 81.1%). The targets (90%) are not met yet; these
-# floors keep a change from making answers or refusals worse unnoticed.
+# Floors for `ask` (issues 3 and 9), 2 points below what benchmarks/answer_quality.py measured
+# with the trained reader on 2026-12-01 (evidence in a cited quote / unanswerable refused:
+# calibration 86.2% / 57.7%, ask-train 75.3% / 44.8%, held-out 85.5% / 83.8%; the logistic
+# model before it: 79.7 / 55.1, 65.6 / 51.7, 72.6 / 81.1: on ask-train, a training set, the
+# reader answers more and refuses less). The targets (90%) are not met yet; these floors keep
+# a change from making answers or refusals worse unnoticed.
 ANSWER_FLOORS = {
-    GOLD.name: {"answered_with_expected_evidence": 0.77, "refused": 0.52},
-    "gold_ask_train.yaml": {"answered_with_expected_evidence": 0.62, "refused": 0.48},
-    "gold_ask_holdout.yaml": {"answered_with_expected_evidence": 0.69, "refused": 0.78},
+    GOLD.name: {"answered_with_expected_evidence": 0.84, "refused": 0.55},
+    "gold_ask_train.yaml": {"answered_with_expected_evidence": 0.73, "refused": 0.42},
+    "gold_ask_holdout.yaml": {"answered_with_expected_evidence": 0.83, "refused": 0.81},
 }
 
 
@@ -75,6 +77,82 @@ def test_answer_quality_does_not_drop(name, built_app):
     ).as_dict()
     summary = {k: v for k, v in report.items() if k != "failures"}
     for measure, floor in ANSWER_FLOORS[name].items():
+        assert report[measure] >= floor, (measure, summary)
+    assert report["quotes_verified"] == 1.0, summary
+    assert report["numbers_supported"] == 1.0, summary
+
+
+# The blind batch of the reader (issue 9: tests/data/reader/blind/, written by an author who saw
+# only the report, never trained or tuned on). Floors: what the shipped reader measured there
+# with this very test's functions, less 2 points (ECE: plus 0.02); see benchmarks/README.md.
+BLIND = GOLD.parent / "reader" / "blind" / "blind.yaml"
+BLIND_FLOORS = {
+    "recall@5": 0.855,  # measured 0.875 (2026-12-01, benchmarks/answer_quality.py)
+    "mrr@10": 0.733,  # 0.754
+    "answered_with_expected_evidence": 0.65,  # 0.67
+    "refused": 0.60,  # 0.62
+}
+BLIND_MAX_ECE = 0.205  # 0.185
+
+
+@pytest.mark.slow
+def test_blind_batch_figures_do_not_drop(built_app):
+    from rag.evaluate import evaluate_answers
+
+    gold = load_gold(BLIND)
+    assert len(gold.questions) >= 200 and len(gold.answerable_false) >= 100
+    texts = [t for t, _ in built_app.index.records().values()]
+    retrieval = evaluate_retrieval(gold, lambda q, k: built_app.retriever.search(q, k=k), texts)
+    report = evaluate_answers(gold, built_app.ask, built_app.index.documents.load).as_dict()
+    figures = {
+        "recall@5": retrieval.recall[5],
+        "mrr@10": retrieval.mrr10,
+        **{k: v for k, v in report.items() if k != "failures"},
+    }
+    for measure, floor in BLIND_FLOORS.items():
+        assert figures[measure] >= floor, (measure, figures)
+    assert figures["answerability_ece"] <= BLIND_MAX_ECE, figures
+    assert figures["quotes_verified"] == 1.0, figures
+    assert figures["numbers_supported"] == 1.0, figures
+
+
+# Two reports the reader never saw (tests/data/reader/foreign/: other programmes, other
+# authors), indexed beside the bundled one: how the reader does on a new report. Floors: what
+# the shipped reader measured there (benchmarks/README.md), less 2 points, per report's set.
+FOREIGN = GOLD.parent / "reader" / "foreign"
+FOREIGN_FLOORS = {
+    # 30 answerable and 15 unanswerable questions each: one question is 3.3 and 6.7 points, so
+    # the floor is one question below the figure measured on 2026-12-01 (in the comment)
+    "questions_a.yaml": {"answered_with_expected_evidence": 0.60, "refused": 0.33},  # .633, .40
+    "questions_b.yaml": {"answered_with_expected_evidence": 0.70, "refused": 0.26},  # .733, .333
+}
+
+
+@pytest.fixture(scope="module")
+def foreign_app(built_home, tmp_path_factory):
+    import shutil
+
+    from ui.settings import get_settings
+    from ui.wiring import App
+
+    home = tmp_path_factory.mktemp("foreign") / "home"
+    shutil.copytree(built_home, home)
+    app = App(get_settings(home=home), show_progress=False)
+    outcomes = app.ingest([FOREIGN / "report_a.txt", FOREIGN / "report_b.txt"])
+    assert [o.status for o in outcomes] == ["added", "added"], outcomes
+    return app
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(FOREIGN_FLOORS))
+def test_reports_never_seen_in_training_are_read_as_well_as_before(name, foreign_app):
+    from rag.evaluate import evaluate_answers
+
+    report = evaluate_answers(
+        load_gold(FOREIGN / name), foreign_app.ask, foreign_app.index.documents.load
+    ).as_dict()
+    summary = {k: v for k, v in report.items() if k != "failures"}
+    for measure, floor in FOREIGN_FLOORS[name].items():
         assert report[measure] >= floor, (measure, summary)
     assert report["quotes_verified"] == 1.0, summary
     assert report["numbers_supported"] == 1.0, summary

@@ -45,10 +45,10 @@ class Settings(BaseSettings):
     )
     top_k: int = Field(default=5, ge=1, le=100, description="Passages returned by search")
     llm: str | None = Field(default=None, description="ollama:MODEL or openai:BASE_URL#MODEL")
-    reader: str = Field(
-        default="logistic",
-        description="who judges the evidence of ask: logistic (ranker + answerability model) or "
-        "reader (the cross-encoder trained here; needs torch)",
+    reader: Literal["trained", "cross-encoder"] = Field(
+        default="trained",
+        description="who judges the evidence of ask: trained (the shipped reader: sentence ranker "
+        "+ answerability model) or cross-encoder (experimental, trained here; needs torch)",
     )
     auth: str | None = Field(default=None, description="user:password for the web app")
     lock_timeout: float = Field(

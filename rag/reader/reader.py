@@ -124,10 +124,10 @@ def reader_available(directory: Path = READER_DIR) -> str | None:
 
 
 @lru_cache(maxsize=2)
-def load_reader(spec: str = "reader") -> Reader:
-    """The reader for a setting: ``reader`` (ours, shipped)."""
-    if spec != "reader":
-        raise RagError(f"unknown reader {spec!r}: use 'reader' or 'logistic'")
+def load_reader(spec: str = "cross-encoder") -> Reader:
+    """The reader for a setting: ``cross-encoder`` (trained with rag.train_reader)."""
+    if spec != "cross-encoder":
+        raise RagError(f"unknown reader {spec!r}: use 'trained' or 'cross-encoder'")
     problem = reader_available()
     if problem:
         raise RagError(problem)

@@ -9,9 +9,9 @@ from dataclasses import replace
 import numpy as np
 
 from ..answer import AnswerSettings, Evidence, collect_evidence
-from ..answer_model import content_terms
+from ..answer_features import content_terms
 from ..models import Passage
-from ..refusal import Judgement, rule_problems
+from ..refusal import Judgement, rule_problems, unknown_topic
 from ..retrieve import Retriever
 from .candidates import KEEP, PASSAGES, Candidate, from_evidence
 from .reader import Reader
@@ -65,6 +65,8 @@ def weigh_with_reader(
     reasons: list[str] = []
     if not content_terms(question):
         reasons.append("the question has no content words to look for")
+    if off := unknown_topic(question, retriever.index.term_stats()):
+        reasons.append(off)
     if p < reader.threshold:
         reasons.append(f"the reader finds no answer (answerability {p:.2f} < {reader.threshold})")
         reasons.extend(problems)

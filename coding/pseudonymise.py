@@ -163,6 +163,25 @@ def _sentence_start(text: str, start: int) -> bool:
     return not before or before[-1] in ".!?:\n]"
 
 
+# What people say between words, and words that open a spoken sentence: "Eh, ja.", "Oké, dus
+# ...", "Anders had ze het niet gered." A name list holds some of them (Eh, Anders, Nou); where
+# they open a sentence or stand alone before a comma or a full stop they are no name.
+_SPOKEN_WORDS = (
+    "eh ehm euh uh uhm hm hmm mm oké oke okee ok okay nou tja ja jawel nee neuh hè he zeg "
+    "goh joh ach och oh ah oei jee anders erbij precies inderdaad sowieso trouwens kortom "
+    "enfin goed prima mooi klopt"
+)
+_SPOKEN = frozenset(_SPOKEN_WORDS.split())
+
+
+def _spoken_word(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a spoken filler or sentence opener, not a name."""
+    word = text[start:end]
+    if word.casefold() not in _SPOKEN:
+        return False
+    return _sentence_start(text, start) or text[end : end + 1] in {",", ".", "!", "?", "…"}
+
+
 def _phrase(phrase: str) -> re.Pattern[str]:
     """Whole words, case-insensitive, any run of white space between the words."""
     return re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, phrase.split())) + r"(?!\w)", re.I)
@@ -237,7 +256,7 @@ def _detect(engine: _Engine, text: str) -> list[_Span]:
     ]
     spans += deid_rules.patterns(text)
     spans += deid_rules.names_and_places(text, gazetteers.load(), _ROLES | engine.titles)
-    return spans
+    return [s for s in spans if not (s[2] == "PERSOON" and _spoken_word(text, s[0], s[1]))]
 
 
 # Between two readings of the same words at the same strength, the organisation or place

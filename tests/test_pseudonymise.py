@@ -212,3 +212,24 @@ def test_the_same_transcript_gets_the_same_placeholders_in_every_process(tmp_pat
         mappings.append(json.loads(done.stdout.strip().splitlines()[-1]))
     assert mappings[0] == mappings[1]
     assert mappings[0]["Den Haag"].startswith("[PLAATS-")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Respondent: Eh, ja, dat ging wel.",
+        "Respondent: Oké, eerlijk gezegd moeizaam.",
+        "Respondent: Anders had ze het niet gered.",
+        "Respondent: Nou. Dat was het dan.",
+    ],
+)
+def test_spoken_fillers_and_openers_are_no_names(deduce_ready: float, text: str) -> None:
+    out, replacements, _ = pseudonymise(text)
+    assert replacements == [], replacements
+    assert out == text
+
+
+def test_a_name_beside_a_filler_is_still_replaced(deduce_ready: float) -> None:
+    out, _, _ = pseudonymise("Respondent: Eh, Fatima El Amrani belde mij. Anders Nilsson ook.")
+    assert "Fatima" not in out and "Amrani" not in out
+    assert "Nilsson" not in out  # "Anders" opens the sentence, but is a full name's first part

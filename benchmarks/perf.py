@@ -3,6 +3,7 @@
 - ingest of the bundled report into a fresh WATWERKT_HOME (wall time, peak RSS);
 - the same ingest again (nothing changes; target < 2 s);
 - `watwerkt search` from a cold process (target <= 3 s);
+- `watwerkt ask` from a cold process, with the trained reader (target <= 4 s, peak RSS 1.5 GB);
 - warm `Retriever.search` latency p50/p95 over the gold questions (target p95 <= 100 ms);
 - `watwerkt ask` warm latency when the answerer exists (target p95 <= 500 ms).
 
@@ -62,6 +63,18 @@ def main() -> int:
     results["cold_search_s_median"] = round(statistics.median(cold), 2)
     results["cold_search_s_max"] = round(max(cold), 2)
     results["search_peak_rss_mb"] = rss
+
+    print("cold ask ...", file=sys.stderr)
+    cold, peak = [], 0
+    for _ in range(args.repeats):
+        secs, rss, _ = run_measured(
+            [*cli, "ask", "Hoeveel MBO-studenten deden mee aan de pilots?", "--json"], env
+        )
+        cold.append(secs)
+        peak = max(peak, rss)
+    results["cold_ask_s_median"] = round(statistics.median(cold), 2)
+    results["cold_ask_s_max"] = round(max(cold), 2)
+    results["ask_peak_rss_mb"] = peak
 
     print("warm search ...", file=sys.stderr)
     from rag.evaluate import load_gold

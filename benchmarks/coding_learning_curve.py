@@ -1,9 +1,9 @@
 """Learning from review: macro-F1 on a transcript never seen, as a study's coder reviews 0, 25, 50,
 100 segments of the study's other transcripts (what `watwerkt project retrain` learns from).
 
-Leave one transcript out over the twelve labelled transcripts of coding/data/
-transcript_sentences.yaml. Each batch of six transcripts (one author, one set of interviews)
-plays a study. For a held-out transcript T, the built-in training data is the development set,
+Leave one transcript out over the labelled transcripts of coding/data/
+transcript_sentences.yaml. Each batch of transcripts (one author, one set of interviews; see
+coding_cv_common.BATCHES) plays a study. For a held-out transcript T, the built-in training data is the development set,
 the report's statements, the codebook's examples and the other batch (another study); the
 "reviewed" segments are the gold labels of the first N sentences of the other five transcripts
 of T's batch, taken transcript by transcript in order from the one after T, as a coder reviews

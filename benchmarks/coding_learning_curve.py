@@ -5,10 +5,11 @@ Leave one transcript out over the labelled transcripts of coding/data/
 transcript_sentences.yaml. Each batch of transcripts (one author, one set of interviews; see
 coding_cv_common.BATCHES) plays a study. For a held-out transcript T, the built-in training
 data is the development set, the report's statements, the codebook's examples and the other
-batches (other studies); the "reviewed" segments are the gold labels of the first N sentences of
-the other transcripts of T's batch, taken transcript by transcript in order from the one after T, as a coder reviews
-whole interviews. They enter as `project` examples, as coding.retrain.project_examples makes
-them (context and transcript as group), with the weight under test.
+batches (other studies); the "reviewed" segments are the gold labels of the first N sentences
+of the other transcripts of T's batch, taken transcript by transcript in order from the one
+after T, as a coder reviews whole interviews. They enter as `project` examples, as
+coding.retrain.project_examples makes them (context and transcript as group), with the weight
+under test.
 
 Why the other transcripts of the study and not T's own other sentences: a coder retrains before
 coding a new interview, so what the model has learned from is the study's earlier interviews;

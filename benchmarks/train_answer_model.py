@@ -268,6 +268,14 @@ def cross_validate(items: list[Item], stats, ranker_matches: bool = True):
     return oof, question_rows(items, oof, stats)
 
 
+def refused_confidence(refused: list[Item]) -> float:
+    """The probability to report for questions a rule refuses before the model: the share of
+    them that the reports do answer (so the confidence stays calibrated), at most 0.5."""
+    if not refused:
+        return 0.0
+    return min(float(np.mean([it.answerable for it in refused])), 0.5)
+
+
 def answerable_p(
     rows: np.ndarray, items: list[Item], veto: bool = True
 ) -> tuple[np.ndarray, tuple[float, float]]:
@@ -287,8 +295,11 @@ def answerable_p(
     a, b = platt(logits[passed, None], y[passed])
     answer_p = sigmoid(a * logits + b)
     if veto:
-        answer_p[~passed] = 0.0
-    answer_p[[i for i, it in enumerate(items) if it.off_topic]] = 0.0
+        answer_p[~passed] = refused_confidence(
+            [it for it, ok in zip(items, passed, strict=True) if not ok]
+        )
+    off = [i for i, it in enumerate(items) if it.off_topic]
+    answer_p[off] = refused_confidence([items[i] for i in off])
     return answer_p, (float(a), float(b))
 
 
@@ -417,6 +428,8 @@ def main() -> int:
         f"{len(training_sets())} training sets (rag.train_reader.training_sets): {n_ans} "
         f"answerable, {len(items) - n_ans} unanswerable questions; seed {SEED}",
         rules_veto=veto,
+        vetoed_confidence=round(refused_confidence([it for it in items if it.type_problem]), 4),
+        off_topic_confidence=round(refused_confidence([it for it in items if it.off_topic]), 4),
     )
     if not args.dry_run:
         model.save(args.out)

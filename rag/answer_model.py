@@ -233,6 +233,10 @@ class AnswerModel:
     question_features: tuple[str, ...] = QUESTION_FEATURES  # what ``answerable`` reads
     # the answer-type rules refuse before the model is asked (else they are one of its inputs)
     rules_veto: bool = True
+    # the probability reported when a rule refuses before the model (the share of such
+    # training questions the reports do answer): the answer-type rules, the off-topic check
+    vetoed_confidence: float = 0.0
+    off_topic_confidence: float = 0.0
 
     def rank(self, question: str, evidence: Sequence[Evidence], stats: TermStats) -> np.ndarray:
         """Ranker logits, one per evidence sentence."""
@@ -288,6 +292,8 @@ class AnswerModel:
             "keep_ratio": self.keep_ratio,
             "trained_on": self.trained_on,
             "rules": "veto" if self.rules_veto else "input",
+            "vetoed_confidence": self.vetoed_confidence,
+            "off_topic_confidence": self.off_topic_confidence,
         }
         path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
@@ -332,6 +338,8 @@ def _load(path: str, mtime: float) -> AnswerModel | None:
         str(data.get("trained_on", "")),
         wanted,
         data.get("rules", "veto") == "veto",
+        float(data.get("vetoed_confidence", 0.0)),
+        float(data.get("off_topic_confidence", 0.0)),
     )
 
 

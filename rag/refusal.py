@@ -83,7 +83,8 @@ def judge(
     reasons = list(rules)
     if not content_terms(question):
         reasons.append("the question has no content words to look for")
-    if off := unknown_topic(question, stats):
+    off = unknown_topic(question, stats)
+    if off:
         reasons.append(off)
     if model is not None:
         ranked, logits = rank_evidence(model, question, evidence, stats)
@@ -93,6 +94,10 @@ def judge(
             reasons = [r for r in reasons if r not in rules] + (rules if weak else [])
         if weak and (not reasons or not model.rules_veto):
             reasons.insert(0, f"weak evidence (answerability {p:.2f} < {model.threshold:.2f})")
+        if off:  # refused before the model: report how often such questions are answered
+            p = min(p, model.off_topic_confidence)
+        elif rules and model.rules_veto:
+            p = min(p, model.vetoed_confidence)
         return Judgement(not reasons, p, tuple(reasons), tuple(ranked))
     score = evidence[0].score
     if score < min_score:

@@ -92,7 +92,7 @@ BLIND_FLOORS = {
     "answered_with_expected_evidence": 0.65,  # 0.67
     "refused": 0.60,  # 0.62
 }
-BLIND_MAX_ECE = 0.205  # 0.185
+BLIND_MAX_ECE = 0.08  # 0.060
 
 
 @pytest.mark.slow

@@ -3,7 +3,7 @@ whether any does.
 
 Training data: every training question set (tests/data/gold_retrieval.yaml,
 tests/data/gold_ask_train.yaml and the blind-written reader sets tests/data/reader/w*.yaml,
-through rag.reader.data.load_questions): answerable questions with the sentences that answer
+through rag.reader.data.training_sets): answerable questions with the sentences that answer
 (a sentence is a positive when it is, or holds, an expected one) and unanswerable ones of every
 kind (hard, off-topic, wrong premise). The held-out set and the blind batch are never read here
 (the loader refuses them, and drops training questions that nearly copy one of theirs).
@@ -349,8 +349,7 @@ def report(items, logits, scores_of, answer_p, label: str):
 def main() -> int:
     from rag.answer_features import QUESTION_FEATURES, softmax
     from rag.answer_model import MODEL_PATH, AnswerModel
-    from rag.reader.data import load_questions
-    from rag.train_reader import held_out_sets, training_sets
+    from rag.reader.data import held_out_sets, load_questions, training_sets
     from ui.settings import get_settings
     from ui.wiring import App
 
@@ -425,7 +424,7 @@ def main() -> int:
         replace(fit_answerable(rows, items, veto), platt=calibration),
         round(threshold, 3),
         keep_ratio,
-        f"{len(training_sets())} training sets (rag.train_reader.training_sets): {n_ans} "
+        f"{len(training_sets())} training sets (rag.reader.data.training_sets): {n_ans} "
         f"answerable, {len(items) - n_ans} unanswerable questions; seed {SEED}",
         rules_veto=veto,
         vetoed_confidence=round(refused_confidence([it for it in items if it.type_problem]), 4),

@@ -114,6 +114,11 @@ class Logistic:
         )
 
 
+def _f64(data, name: str) -> np.ndarray:
+    """One stored array (fp16 on disk for the large ones) as float64."""
+    return np.asarray(data[name], dtype=np.float64)
+
+
 @dataclass(frozen=True, slots=True)
 class MLPRanker:
     """The sentence ranker: a linear model over the standardised SENTENCE_FEATURES plus a
@@ -154,7 +159,7 @@ class MLPRanker:
     @classmethod
     def from_arrays(cls, data) -> MLPRanker:
         def f64(name: str) -> np.ndarray:
-            return np.asarray(data[name], dtype=np.float64)
+            return _f64(data, name)
 
         return cls(
             f64("mean"),
@@ -170,8 +175,9 @@ class MLPRanker:
 @dataclass(frozen=True, slots=True)
 class MLPAnswerability:
     """Whether the question is answered at all: a network with one hidden layer over the
-    question features and the match vectors of the best sentences (``best_matches``), its
-    logit calibrated by Platt scaling fitted out of fold (benchmarks/train_answer_model.py)."""
+    question features (and, when trained so, the match vectors of the best sentences:
+    ``best_matches``), its logit calibrated by Platt scaling fitted out of fold
+    (benchmarks/train_answer_model.py)."""
 
     mean: np.ndarray
     scale: np.ndarray
@@ -208,7 +214,7 @@ class MLPAnswerability:
     @classmethod
     def from_arrays(cls, data) -> MLPAnswerability:
         def f64(name: str) -> np.ndarray:
-            return np.asarray(data["a_" + name], dtype=np.float64)
+            return _f64(data, "a_" + name)
 
         a, b = f64("platt")
         return cls(
@@ -313,10 +319,14 @@ def _load(path: str, mtime: float) -> AnswerModel | None:
     answerable: Logistic | MLPAnswerability
     try:
         arrays: dict[str, np.ndarray] = {}
-        for part in ("ranker", "answerable"):
-            if data[part].get("kind") == "mlp":
-                with np.load(Path(path).with_name(data[part]["file"])) as stored:
-                    arrays = {k: stored[k] for k in stored.files}
+        files = {
+            data[part]["file"]
+            for part in ("ranker", "answerable")
+            if data[part].get("kind") == "mlp"
+        }
+        for name in files:  # both networks share one .npz: read it once
+            with np.load(Path(path).with_name(name)) as stored:
+                arrays.update({k: stored[k] for k in stored.files})
         ranker = (
             MLPRanker.from_arrays(arrays)
             if data["ranker"].get("kind") == "mlp"

@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO / "tests" / "data"
 OUT = Path(__file__).with_name("data") / "reader"
 FIRST_TUNED = 10  # layers 10, 11 and the head are fine-tuned; 0..8 stay e5-small's
 SEED = 13
@@ -39,22 +38,6 @@ LR_LAYERS = 4e-5
 NEGATIVES = 3  # hard negatives per answerable training question (best by the cheap score)
 
 log = logging.getLogger("train_reader")
-
-
-def training_sets() -> list[Path]:
-    return [
-        DATA / "gold_retrieval.yaml",
-        DATA / "gold_ask_train.yaml",
-        *sorted((DATA / "reader").glob("w*.yaml")),
-    ]
-
-
-def held_out_sets() -> list[Path]:
-    return [
-        DATA / "gold_ask_holdout.yaml",
-        *sorted((DATA / "reader" / "blind").glob("*.yaml")),
-        *sorted((DATA / "reader" / "foreign").glob("*.yaml")),
-    ]
 
 
 @dataclass
@@ -222,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from rag.reader.base import E5Tokenizer, e5_file
-    from rag.reader.data import load_questions
+    from rag.reader.data import held_out_sets, load_questions, training_sets
     from rag.reader.model import CrossEncoder, PairEncoder, fingerprint, tuned_state
     from ui.settings import get_settings
     from ui.wiring import App

@@ -26,6 +26,27 @@ import yaml
 from ..evaluate import normalise
 
 FORBIDDEN = ("gold_ask_holdout", "/blind/", "/foreign/")
+DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
+
+
+def training_sets() -> list[Path]:
+    """The question sets both readers train on: the gold sets and the blind-written reader
+    sets (rag/train_reader.py and benchmarks/train_answer_model.py read them here)."""
+    return [
+        DATA / "gold_retrieval.yaml",
+        DATA / "gold_ask_train.yaml",
+        *sorted((DATA / "reader").glob("w*.yaml")),
+    ]
+
+
+def held_out_sets() -> list[Path]:
+    """The sets no reader trains or tunes on: the held-out set, the blind batch, the foreign
+    reports' questions."""
+    return [
+        DATA / "gold_ask_holdout.yaml",
+        *sorted((DATA / "reader" / "blind").glob("*.yaml")),
+        *sorted((DATA / "reader" / "foreign").glob("*.yaml")),
+    ]
 
 
 @dataclass(frozen=True, slots=True)

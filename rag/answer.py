@@ -150,9 +150,11 @@ class AnswerSettings:
     keep_ratio: float | None = None
     use_model: bool = True  # the trained ranker and answerability model (rag/answer_model.py)
     model_file: str = ""  # another trained model than the shipped one (a baseline, say)
-    # who judges the evidence: "trained" (the ranker and answerability model above) or
-    # "cross-encoder" (the experimental one of rag/reader/, which needs torch)
+    # who judges the evidence: "trained" (the ranker and answerability model above),
+    # "cross-encoder" (the experimental one of rag/reader/, which needs torch) or "st:PATH"
+    # (a local sentence-transformers cross-encoder, rag/reader/st.py)
     reader: str = "trained"
+    reader_threshold: float | None = None  # an st: reader answers from here on (None: 0.5)
     parts: bool = True  # a question of several parts is answered part by part (rag/parts.py)
 
     def near(self, score: float, best: float, widen: int = 1) -> bool:

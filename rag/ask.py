@@ -127,11 +127,11 @@ def _ask_one(
     settings = settings or AnswerSettings()
     question = question.strip()
     reader = None
-    if settings.reader == "cross-encoder":
+    if settings.reader != "trained":  # "cross-encoder" or "st:PATH"
         from .reader.reader import load_reader
         from .reader.weigh import KEEP_RATIO, scored_evidence, weigh_with_reader
 
-        reader = load_reader(settings.reader)
+        reader = load_reader(settings.reader, settings.reader_threshold)
         passages, verdict = weigh_with_reader(question, retriever, settings, reader, reports, years)
         model = None
         settings = replace(settings, keep_ratio=KEEP_RATIO)
@@ -140,6 +140,7 @@ def _ask_one(
     evidence = list(verdict.evidence)
     stats = retriever.index.term_stats()
     confidence = verdict.score if reader is not None or model is not None else None
+    said = (note,) if (note := getattr(reader, "note", None)) else ()  # e.g. "not calibrated"
     if model is not None:
         settings = replace(settings, keep_ratio=model.keep_ratio)
     structured = cmo.wants_cmo(question)
@@ -156,14 +157,20 @@ def _ask_one(
             combined.sort(key=lambda ev: -ev.score)
         evidence = with_groups(combined, documents)
     if not verdict.grounded:
-        return _refusal(question, passages, verdict.score, "; ".join(verdict.reasons), confidence)
+        reason = "; ".join(verdict.reasons)
+        return _refusal(question, passages, verdict.score, reason, confidence, said)
 
     chosen = answerer or ExtractiveAnswerer(settings)
-    notes: list[str] = []
+    notes: list[str] = list(said)
     draft = chosen.draft(question, evidence, structured)
     if not draft.statements and chosen.name != "extractive":
         return _refusal(
-            question, passages, verdict.score, f"{chosen.name}: no answer in passages", confidence
+            question,
+            passages,
+            verdict.score,
+            f"{chosen.name}: no answer in passages",
+            confidence,
+            said,
         )
     verified = verify_draft(draft, documents)
     if not verified.statements and chosen.name != "extractive":
@@ -175,7 +182,7 @@ def _ask_one(
             verified.statements, verified.citations, verified.removed + removed_by_llm
         )
     if not verified.statements:
-        return _refusal(question, passages, verdict.score, "nothing verifiable", confidence)
+        return _refusal(question, passages, verdict.score, "nothing verifiable", confidence, said)
     statements, citations = reading_order(verified.statements, verified.citations, structured)
     text = compose(statements, citations, structured)
     shown = {p.chunk_id for p in passages}
@@ -258,6 +265,7 @@ def _refusal(
     support: float,
     reason: str,
     confidence: float | None = None,
+    notes: Sequence[str] = (),
 ) -> Answer:
     return Answer(
         question=question,
@@ -268,7 +276,7 @@ def _refusal(
         passages=tuple(passages),
         related=tuple(passages[:3]),
         support=support,
-        notes=(f"refused: {reason}",),
+        notes=(f"refused: {reason}", *notes),
         confidence=confidence,
     )
 

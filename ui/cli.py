@@ -61,7 +61,12 @@ def _emit(args: argparse.Namespace, data: dict[str, Any], human: Callable[[], No
 def _app(args: argparse.Namespace):
     from .wiring import App
 
-    settings = get_settings(home=args.home, embedder=args.embedder, chroma_url=args.chroma_url)
+    settings = get_settings(
+        home=args.home,
+        embedder=args.embedder,
+        chroma_url=args.chroma_url,
+        reader=getattr(args, "reader", None),  # only `ask` has --reader
+    )
     return App(settings, show_progress=not getattr(args, "quiet", False))
 
 
@@ -218,6 +223,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if too_long:
         raise CliError(too_long)
     app = _app(args)
+    if app.settings.reader != "trained":  # a reader that cannot load says so before any indexing
+        from rag.reader.reader import load_reader
+
+        load_reader(app.settings.reader, app.settings.reader_threshold)
     app.ensure_index()
     answer = app.ask(
         args.question, llm=args.llm, reports=args.report or None, years=args.year or None
@@ -528,6 +537,10 @@ def cmd_ui(args: argparse.Namespace) -> int:
     problem = binding_problem(args.host, auth)
     if problem:
         raise CliError(problem)
+    if settings.reader != "trained":  # WATWERKT_READER: a reader that cannot load says so now
+        from rag.reader.reader import load_reader
+
+        load_reader(settings.reader, settings.reader_threshold)
     try:
         from .app import launch
     except ImportError as exc:
@@ -612,6 +625,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", metavar="QUESTION", help="a question, Dutch or English")
     p.add_argument(
         "--llm", default=None, help="ollama:MODEL or openai:BASE_URL#MODEL (env WATWERKT_LLM)"
+    )
+    p.add_argument(
+        "--reader",
+        default=None,
+        help="who judges which sentences answer: trained (default), cross-encoder, or st:PATH "
+        "a local sentence-transformers cross-encoder (env WATWERKT_READER)",
     )
     p.add_argument("--report", action="append", help="only this report id (repeatable)")
     p.add_argument("--year", action="append", type=int, help="only reports of this year")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from corpus import CATALOG_PATH, CORPUS_DIR
@@ -45,10 +45,18 @@ class Settings(BaseSettings):
     )
     top_k: int = Field(default=5, ge=1, le=100, description="Passages returned by search")
     llm: str | None = Field(default=None, description="ollama:MODEL or openai:BASE_URL#MODEL")
-    reader: Literal["trained", "cross-encoder"] = Field(
+    reader: str = Field(
         default="trained",
         description="who judges the evidence of ask: trained (the shipped reader: sentence ranker "
-        "+ answerability model) or cross-encoder (experimental, trained here; needs torch)",
+        "+ answerability model), cross-encoder (experimental, trained here; needs torch) or "
+        "st:PATH (a local sentence-transformers cross-encoder folder; needs watwerkt[st])",
+    )
+    reader_threshold: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        description="the answerability an st:PATH reader must reach to answer; empty: 0.5 "
+        "(the trained readers carry their own)",
     )
     auth: str | None = Field(default=None, description="user:password for the web app")
     lock_timeout: float = Field(
@@ -78,6 +86,17 @@ class Settings(BaseSettings):
         description="questions the web app answers at once; 0: one per core (answering is "
         "CPU-bound, more only adds switching; others wait in the queue)",
     )
+
+    @field_validator("reader")
+    @classmethod
+    def _known_reader(cls, value: str) -> str:
+        value = value.strip()
+        if value in ("trained", "cross-encoder") or (value.startswith("st:") and value[3:].strip()):
+            return value
+        raise ValueError(
+            f"unknown reader {value!r}: use trained (default), cross-encoder, or st:PATH "
+            "(a local sentence-transformers cross-encoder folder)"
+        )
 
     def answer_workers(self) -> int:
         return self.ui_workers or os.cpu_count() or 2

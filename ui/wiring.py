@@ -145,7 +145,9 @@ class App:
             self.retriever,
             self.index.documents,
             answerer=make_answerer(llm if llm is not None else self.settings.llm),
-            settings=AnswerSettings(reader=self.settings.reader),
+            settings=AnswerSettings(
+                reader=self.settings.reader, reader_threshold=self.settings.reader_threshold
+            ),
             reports=reports,
             years=years,
         )

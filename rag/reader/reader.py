@@ -123,11 +123,20 @@ def reader_available(directory: Path = READER_DIR) -> str | None:
     return None
 
 
-@lru_cache(maxsize=2)
-def load_reader(spec: str = "cross-encoder") -> Reader:
-    """The reader for a setting: ``cross-encoder`` (trained with rag.train_reader)."""
+@lru_cache(maxsize=4)
+def load_reader(spec: str = "cross-encoder", threshold: float | None = None) -> Reader:
+    """The reader for a setting: ``cross-encoder`` (trained with rag.train_reader) or
+    ``st:PATH``, a local sentence-transformers cross-encoder (:mod:`rag.reader.st`), which
+    answers from ``threshold`` on (default 0.5; the trained reader carries its own)."""
+    if spec.startswith("st:") and spec[3:].strip():
+        from .st import STCrossEncoderReader
+
+        return STCrossEncoderReader(spec[3:].strip(), threshold)
     if spec != "cross-encoder":
-        raise RagError(f"unknown reader {spec!r}: use 'trained' or 'cross-encoder'")
+        raise RagError(
+            f"unknown reader {spec!r}: use 'trained', 'cross-encoder' or 'st:PATH' "
+            "(a local sentence-transformers cross-encoder)"
+        )
     problem = reader_available()
     if problem:
         raise RagError(problem)

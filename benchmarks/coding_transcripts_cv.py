@@ -13,8 +13,10 @@ in the same folds, one after the other, so the gain of each step is measured in 
   its context can count). The interviewer's turns of these transcripts are not data (batches 3
   and 4 keep them as YAML comments only), so here the context is the respondent's previous
   sentence; `watwerkt code` also reads the interviewer's question before a turn's first sentence;
-- context, own transcript as neighbour: the shipped feature set (cimo-3; the group exclusion
-  measured slightly worse both with and without context, so it is off).
+- context, own transcript as neighbour: the feature set of cimo-3 (the group exclusion
+  measured slightly worse both with and without context, so it is off);
+- embedding shrunk harder: the same features, the embedding's dimensions at L2 0.2 and the cue
+  and nearest-example features at 0.01 (until cimo-3 all at 0.01): the shipped model (cimo-4).
 
 Then, for the last feature set, per batch of transcripts (one author each), the first twelve
 and the first twenty together, and the macro-F1 at each confidence floor below which no code is
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,11 +38,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import coding_cv_common as common
 
-CONFIGS: dict[str, dict[str, bool]] = {
-    "before (cimo-2 features)": {"context": False, "exclude_group": False},
-    "+ own transcript never a neighbour": {"context": False, "exclude_group": True},
-    "+ context (previous sentence / question)": {"context": True, "exclude_group": True},
-    "context, own transcript as neighbour": {"context": True, "exclude_group": False},
+UNIFORM = {"embedding_l2": 0.01, "feature_l2": 0.01}  # one L2 strength for all, until cimo-3
+CONFIGS: dict[str, dict[str, Any]] = {
+    "before (cimo-2 features)": {"context": False, "exclude_group": False, **UNIFORM},
+    "+ own transcript never a neighbour": {"context": False, "exclude_group": True, **UNIFORM},
+    "+ context (previous sentence / question)": {
+        "context": True,
+        "exclude_group": True,
+        **UNIFORM,
+    },
+    "context, own transcript as neighbour (cimo-3)": {
+        "context": True,
+        "exclude_group": False,
+        **UNIFORM,
+    },
+    "+ embedding shrunk harder (shipped, cimo-4)": {"context": True, "exclude_group": False},
 }
 
 
@@ -74,9 +87,7 @@ def main() -> int:
     for i, (label, options) in enumerate(CONFIGS.items()):
         if args.only is not None and i not in args.only:
             continue
-        suggester = Suggester(
-            codebook, embedder, context=options["context"], exclude_group=options["exclude_group"]
-        )
+        suggester = Suggester(codebook, embedder, **options)
         last = gold, probs, where = loto(suggester, base, sentences, files)
         f1, acc = common.score(gold, common.predictions(probs, NULL_THRESHOLD))
         print(f"{label}: macro-F1 {f1:.3f} (accuracy {acc:.3f})", flush=True)

@@ -130,8 +130,16 @@ class SoftmaxRegression:
     temperature: float = 1.0
 
     def fit(
-        self, x: np.ndarray, y: np.ndarray, n_classes: int, weights: np.ndarray | None = None
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        n_classes: int,
+        weights: np.ndarray | None = None,
+        penalty: np.ndarray | None = None,
     ) -> SoftmaxRegression:
+        """Fit by gradient descent on standardised features; ``penalty`` is an L2 strength per
+        feature (``self.l2`` for every feature when None)."""
+        l2 = self.l2 if penalty is None else np.asarray(penalty, dtype=float)[:, None]
         self.mean = x.mean(axis=0)
         self.scale = x.std(axis=0) + 1e-6
         z = (x - self.mean) / self.scale
@@ -143,7 +151,7 @@ class SoftmaxRegression:
         for _ in range(self.steps):
             p = softmax(z @ w + b)
             g = (p - onehot) * sw[:, None] / len(y)
-            w -= self.lr * (z.T @ g + self.l2 * w)
+            w -= self.lr * (z.T @ g + l2 * w)
             b -= self.lr * g.sum(axis=0)
         self.w, self.b = w, b
         return self

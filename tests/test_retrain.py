@@ -57,8 +57,14 @@ def test_retrain_learns_a_corrected_coding_and_versions_the_suggestions(
     assert set(after) == set(before)
     assert {m for m, _, _ in after.values()} == {data["model"]}
     assert data["model"] != before[table][0]  # a new model version, stored with each suggestion
-    assert after[table][1] == corrected != before[table][1]
-    assert after[table][2][corrected] > scores[corrected]
+    # the code the shipped model found least likely is, after one correction among ~1,700
+    # examples, one of its first two choices for that segment (cimo-3 memorised it outright
+    # through the embedding; cimo-4 shrinks the embedding's weights, which generalises better
+    # to studies never seen, and a project example counts as any other: see PROJECT_WEIGHT)
+    after_scores = after[table][2]
+    assert before[table][1] != corrected
+    ranked = sorted(("C", "I", "M", "O"), key=lambda c: -after_scores[c])
+    assert corrected in ranked[:2] and after_scores[corrected] > scores[corrected]
     with open_project(watwerkt_home, "studie") as store:
         assert data["model"] in store.models() and len(store.models()) == 2
 

@@ -137,7 +137,7 @@ class AnswerSettings:
     """Settings of the answer step (thresholds: benchmarks/train_answer_model.py and
     benchmarks/answer_quality.py --calibrate)."""
 
-    passages: int = 8
+    passages: int = 8  # passages an answer shows (and the cited ones beyond them)
     max_statements: int = 4
     max_statements_structured: int = 10
     min_score: float = MIN_SCORE
@@ -199,6 +199,22 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1] in ";,: ":
         end -= 1
     return start, end
+
+
+def candidate_evidence(
+    question: str,
+    retriever: Retriever,
+    settings: AnswerSettings,
+    candidates: int,
+    reports: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+) -> tuple[list[Passage], list[Evidence]]:
+    """The hybrid search's best ``candidates`` passages (at least ``settings.passages``) and
+    their sentences as evidence: what the trained reader weighs, at answer time and in its
+    training (``AnswerModel.candidate_passages``)."""
+    k = max(settings.passages, candidates)
+    passages = retriever.search(question, k=k, reports=reports, years=years)
+    return passages, collect_evidence(question, passages, retriever, settings)
 
 
 def collect_evidence(

@@ -243,6 +243,9 @@ class AnswerModel:
     # training questions the reports do answer): the answer-type rules, the off-topic check
     vetoed_confidence: float = 0.0
     off_topic_confidence: float = 0.0
+    # how many hybrid passages' sentences it weighs: those it was trained on (8 before the
+    # fourth reader of 2026-12-01, whose files do not say)
+    candidate_passages: int = 8
 
     def rank(self, question: str, evidence: Sequence[Evidence], stats: TermStats) -> np.ndarray:
         """Ranker logits, one per evidence sentence."""
@@ -300,6 +303,7 @@ class AnswerModel:
             "rules": "veto" if self.rules_veto else "input",
             "vetoed_confidence": self.vetoed_confidence,
             "off_topic_confidence": self.off_topic_confidence,
+            "candidate_passages": self.candidate_passages,
         }
         path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
@@ -350,6 +354,7 @@ def _load(path: str, mtime: float) -> AnswerModel | None:
         data.get("rules", "veto") == "veto",
         float(data.get("vetoed_confidence", 0.0)),
         float(data.get("off_topic_confidence", 0.0)),
+        int(data.get("candidate_passages", 8)),
     )
 
 

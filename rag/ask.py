@@ -16,6 +16,7 @@ from .answer import (
     Evidence,
     ExtractiveAnswerer,
     Statement,
+    candidate_evidence,
     collect_evidence,
     topic_of,
     verify_draft,
@@ -145,7 +146,8 @@ def _ask_one(
         settings = replace(settings, keep_ratio=model.keep_ratio)
     structured = cmo.wants_cmo(question)
     if structured and verdict.grounded:
-        extra = synthesis_passages(retriever, evidence[:3], passages, reports, years)
+        weighed = [*passages, *(ev.passage for ev in evidence)]  # no chunk is read twice
+        extra = synthesis_passages(retriever, evidence[:3], weighed, reports, years)
         more = collect_evidence(question, extra, retriever, settings)
         if reader is not None:
             combined = evidence + scored_evidence(reader, question, more)[0]
@@ -219,16 +221,18 @@ def weigh(
 ) -> tuple[list[Passage], Judgement, AnswerModel | None]:
     """Retrieve passages and judge their sentences: the judgement holds the evidence in the
     order answerers see it (the trained ranker's, when it applies to this embedder)."""
-    passages = retriever.search(question, k=settings.passages, reports=reports, years=years)
-    evidence = collect_evidence(question, passages, retriever, settings)
     model = None
     if settings.use_model:
         name = retriever.index.embedder.name
         model = (
             load_model(name, Path(settings.model_file)) if settings.model_file else load_model(name)
         )
+    candidates = model.candidate_passages if model is not None else settings.passages
+    passages, evidence = candidate_evidence(
+        question, retriever, settings, candidates, reports, years
+    )
     verdict = judge(question, evidence, retriever.index.term_stats(), settings.min_score, model)
-    return passages, verdict, model
+    return passages[: settings.passages], verdict, model
 
 
 def synthesis_passages(

@@ -79,12 +79,6 @@ def ranked_passages(system: str, app, question: str, answer) -> list:
     return rerank(passages, scored)[:10]
 
 
-def ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
-    from rag.evaluate import calibration_error
-
-    return calibration_error(p, y, bins)
-
-
 def run_system(system: str, app, questions) -> dict:
     from rag.answer import AnswerSettings
 
@@ -102,6 +96,7 @@ def run_system(system: str, app, questions) -> dict:
 
 def run_with(system: str, app, questions, settings) -> dict:
     from rag.ask import ask
+    from rag.evaluate import calibration_error
 
     ask(questions[0].question, app.retriever, app.index.documents, settings=settings)  # warm
     hits5 = rr = 0.0
@@ -142,7 +137,9 @@ def run_with(system: str, app, questions, settings) -> dict:
         "expected_sentence_cited": round(with_ev / max(n_ans, 1), 4),
         "unanswerable": n_un,
         "refused": round(refused / max(n_un, 1), 4),
-        "ece": round(ece(np.asarray(probs), np.asarray(labels)), 4) if probs else None,
+        "ece": (
+            round(calibration_error(np.asarray(probs), np.asarray(labels)), 4) if probs else None
+        ),
         "ask_ms_p50": round(order[len(order) // 2], 1),
         "ask_ms_p95": round(order[int(0.95 * (len(order) - 1))], 1),
         "failures": failures,

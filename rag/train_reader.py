@@ -162,12 +162,6 @@ def platt(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 3000) -> 
     return w
 
 
-def ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
-    from rag.evaluate import calibration_error
-
-    return calibration_error(p, y, bins)
-
-
 def auc(scores: np.ndarray, y: np.ndarray) -> float:
     pos, neg = scores[y == 1], scores[y == 0]
     if not len(pos) or not len(neg):
@@ -339,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
 def evaluate_dev(examples, owner, dev_idx, logits) -> tuple[dict, list[float]]:
     """Top-1 among candidates, answerable-vs-not AUC, and the calibration fitted on dev
     (its ECE cross-validated over five folds of the dev questions)."""
+    from rag.evaluate import calibration_error
+
     by_q: dict[int, list[int]] = {}
     for i in dev_idx:
         by_q.setdefault(owner[i], []).append(i)
@@ -367,7 +363,7 @@ def evaluate_dev(examples, owner, dev_idx, logits) -> tuple[dict, list[float]]:
         "answerable_with_evidence_in_candidates": n_found,
         "top1": round(top1 / max(n_found, 1), 4),
         "auc_best_logit": round(auc(x[:, 0], y), 4),
-        "ece_cv": round(ece(cv, y), 4),
+        "ece_cv": round(calibration_error(cv, y), 4),
         "accuracy_at_0.5_cv": round(float(((cv >= 0.5) == (y == 1)).mean()), 4),
     }
     return figures, [float(v) for v in weights]

@@ -58,6 +58,15 @@ def _emit(args: argparse.Namespace, data: dict[str, Any], human: Callable[[], No
             human()
 
 
+def _load_reader(settings) -> None:
+    """Load a reader other than the shipped one now, so that one that cannot load (a bad
+    st:PATH folder, no torch) is one error line before any work starts."""
+    if settings.reader != "trained":
+        from rag.reader.reader import load_reader
+
+        load_reader(settings.reader, settings.reader_threshold)
+
+
 def _app(args: argparse.Namespace):
     from .wiring import App
 
@@ -223,10 +232,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if too_long:
         raise CliError(too_long)
     app = _app(args)
-    if app.settings.reader != "trained":  # a reader that cannot load says so before any indexing
-        from rag.reader.reader import load_reader
-
-        load_reader(app.settings.reader, app.settings.reader_threshold)
+    _load_reader(app.settings)  # before any indexing
     app.ensure_index()
     answer = app.ask(
         args.question, llm=args.llm, reports=args.report or None, years=args.year or None
@@ -537,10 +543,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     problem = binding_problem(args.host, auth)
     if problem:
         raise CliError(problem)
-    if settings.reader != "trained":  # WATWERKT_READER: a reader that cannot load says so now
-        from rag.reader.reader import load_reader
-
-        load_reader(settings.reader, settings.reader_threshold)
+    _load_reader(settings)  # WATWERKT_READER: before the server starts
     try:
         from .app import launch
     except ImportError as exc:

@@ -90,13 +90,12 @@ class Settings(BaseSettings):
     @field_validator("reader")
     @classmethod
     def _known_reader(cls, value: str) -> str:
+        from rag.reader import reader_problem
+
         value = value.strip()
-        if value in ("trained", "cross-encoder") or (value.startswith("st:") and value[3:].strip()):
-            return value
-        raise ValueError(
-            f"unknown reader {value!r}: use trained (default), cross-encoder, or st:PATH "
-            "(a local sentence-transformers cross-encoder folder)"
-        )
+        if problem := reader_problem(value):
+            raise ValueError(problem)
+        return value
 
     def answer_workers(self) -> int:
         return self.ui_workers or os.cpu_count() or 2

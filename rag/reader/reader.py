@@ -128,15 +128,16 @@ def load_reader(spec: str = "cross-encoder", threshold: float | None = None) -> 
     """The reader for a setting: ``cross-encoder`` (trained with rag.train_reader) or
     ``st:PATH``, a local sentence-transformers cross-encoder (:mod:`rag.reader.st`), which
     answers from ``threshold`` on (default 0.5; the trained reader carries its own)."""
-    if spec.startswith("st:") and spec[3:].strip():
+    from . import reader_problem
+
+    if problem := reader_problem(spec):
+        raise RagError(problem)
+    if spec.startswith("st:"):
         from .st import STCrossEncoderReader
 
         return STCrossEncoderReader(spec[3:].strip(), threshold)
-    if spec != "cross-encoder":
-        raise RagError(
-            f"unknown reader {spec!r}: use 'trained', 'cross-encoder' or 'st:PATH' "
-            "(a local sentence-transformers cross-encoder)"
-        )
+    if spec != "cross-encoder":  # "trained" is rag.answer_model's, read by rag.ask.weigh
+        raise RagError(f"reader {spec!r} is not loaded here: it is rag.answer_model's")
     problem = reader_available()
     if problem:
         raise RagError(problem)

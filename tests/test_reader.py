@@ -115,3 +115,82 @@ def test_reader_without_weights_says_how_to_get_them(tmp_path) -> None:
 
     problem = reader_available(tmp_path)
     assert problem is not None and "python -m rag.train_reader" in problem
+
+
+def test_listwise_loss_rewards_the_answering_candidate_and_no_answer_for_the_rest() -> None:
+    torch = pytest.importorskip("torch")
+    from rag.train_reader import Example, listwise_loss
+
+    answerable = Example("q", True, "train", [None, None, None], [0, 1, 0], 0.0)
+    unanswerable = Example("q", False, "train", [None, None, None], [0, 0, 0], 0.0)
+    null = torch.tensor(0.0)
+    right, wrong = torch.tensor([-1.0, 3.0, -1.0]), torch.tensor([3.0, -1.0, -1.0])
+    assert listwise_loss(right, null, [answerable]) < listwise_loss(wrong, null, [answerable])
+    # an unanswerable question is best served by every candidate below "no answer"
+    low, high = torch.tensor([-3.0, -3.0, -3.0]), torch.tensor([3.0, -3.0, -3.0])
+    assert listwise_loss(low, null, [unanswerable]) < listwise_loss(high, null, [unanswerable])
+    # a batch is the mean over its questions, each over its own candidates
+    both = listwise_loss(torch.cat([right, low]), null, [answerable, unanswerable])
+    alone = listwise_loss(right, null, [answerable]) + listwise_loss(low, null, [unanswerable])
+    assert torch.isclose(both, alone / 2)
+
+
+def test_cross_check_round_trips_and_raises_with_the_margin(tmp_path) -> None:
+    from dataclasses import replace
+
+    from rag.answer_model import MODEL_PATH, CrossCheck, _load
+
+    shipped = _load(str(MODEL_PATH), MODEL_PATH.stat().st_mtime)
+    assert shipped is not None
+    check = CrossCheck((0.8, 0.6, -0.2), 0.41, "0123456789ab")
+    path = tmp_path / "answer_model.json"
+    replace(shipped, cross_check=check).save(path)
+    loaded = _load(str(path), path.stat().st_mtime)
+    assert loaded is not None and loaded.cross_check == check
+    # more margin over "no answer", or a likelier model, is a likelier answer; p 0.5 and
+    # margin 0 leave the bias alone
+    assert check.combine(0.5, 2.0) > check.combine(0.5, 0.0) > check.combine(0.5, -2.0)
+    assert check.combine(0.9, 0.0) > check.combine(0.2, 0.0)
+    assert np.isclose(check.combine(0.5, 0.0), 1 / (1 + np.exp(0.2)))
+
+
+def test_a_cross_check_fitted_with_other_weights_is_not_applied(built_app) -> None:
+    from dataclasses import replace
+
+    from rag.answer import AnswerSettings, candidate_evidence
+    from rag.answer_model import CrossCheck, checked_answerability, load_model
+
+    model = load_model(built_app.index.embedder.name)
+    assert model is not None
+    other = replace(model, cross_check=CrossCheck((1.0, 5.0, 3.0), 0.99, "not-these-wts"))
+    question = "Wanneer is het Platform Jongeren en Werk van start gegaan?"
+    evidence = candidate_evidence(question, built_app.retriever, AnswerSettings(), 8)[1]
+    # the reader's weights are not those the check was fitted with: the model's own figures
+    assert checked_answerability(other, question, evidence, 0.7) == (0.7, model.threshold)
+
+
+def test_a_cross_check_with_the_shipped_weights_decides_by_the_margin(built_app) -> None:
+    pytest.importorskip("torch")
+    from dataclasses import replace
+
+    from rag.answer import AnswerSettings, candidate_evidence
+    from rag.answer_model import CrossCheck, checked_answerability, load_model
+    from rag.reader.reader import best_margin, weights_fingerprint
+
+    model = load_model(built_app.index.embedder.name)
+    assert model is not None
+    check = CrossCheck((0.1, 1.0, 1.4), 0.2, weights_fingerprint())
+    checking = replace(model, cross_check=check)
+    settings = AnswerSettings()
+    margins = {}
+    for question in (
+        "Wanneer is het Platform Jongeren en Werk van start gegaan?",
+        "Wat is het recept voor appeltaart?",
+    ):
+        evidence = candidate_evidence(question, built_app.retriever, settings, 8)[1]
+        margins[question] = best_margin(question, evidence, check.reader)
+        p, threshold = checked_answerability(checking, question, evidence, 0.5)
+        assert threshold == 0.2 and p == check.combine(0.5, margins[question])
+    # the trained cross-encoder sees an answer to the first and none to the second
+    start, pie = margins.values()
+    assert start > pie

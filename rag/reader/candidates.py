@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..models import Passage
 
 PASSAGES = 30  # hybrid passages whose sentences are candidates
-KEEP = 16  # candidates the reader scores (the best by e5 similarity and shared words)
+KEEP = 12  # candidates the reader scores (the best by e5 similarity and shared words)
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,7 +90,8 @@ class E5Reader:
         from .model import logits_in_batches
 
         rows = self._encoder.encode(question, candidates)
-        return logits_in_batches(self._model, rows, [c.prior for c in candidates])
+        logits = logits_in_batches(self._model, rows, [c.prior for c in candidates])
+        return logits - float(self.meta.get("null", 0.0))  # margins over "no answer"
 
     def score(self, question: str, candidates: Sequence[Candidate]) -> np.ndarray:
         return sigmoid(self.logits(question, candidates))
@@ -142,3 +143,32 @@ def load_reader(spec: str = "cross-encoder", threshold: float | None = None) -> 
     if problem:
         raise RagError(problem)
     return E5Reader()
+
+
+def weights_fingerprint(directory: Path = READER_DIR) -> str:
+    """Which trained weights a cross-check was fitted with (the first 12 hex of their sha1)."""
+    import hashlib
+
+    return hashlib.sha1((directory / "reader.npz").read_bytes()).hexdigest()[:12]
+
+
+@lru_cache(maxsize=2)
+def _checking_reader(directory: Path, fingerprint: str) -> E5Reader | None:
+    if reader_available(directory) is not None or weights_fingerprint(directory) != fingerprint:
+        return None  # no torch, no weights, or weights the cross-check was not fitted with
+    return E5Reader(directory)
+
+
+def best_margin(
+    question: str, evidence: Sequence, fingerprint: str, directory: Path = READER_DIR
+) -> float | None:
+    """The cross-encoder's best margin over "no answer" among the best ``KEEP`` sentences of
+    ``evidence`` (:class:`rag.answer.Evidence` as collected, scored by the cheap score), or
+    None when the reader with those weights cannot run here."""
+    from .candidates import from_evidence
+
+    reader = _checking_reader(directory, fingerprint)
+    candidates = from_evidence(evidence) if reader is not None else []
+    if reader is None or not candidates:
+        return None
+    return float(reader.logits(question, candidates).max())

@@ -30,7 +30,8 @@ The script reports every figure out of fold, then fits on all questions and writ
 rag/data/answer_model.json and .npz.
 
 Run: OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/train_answer_model.py [--home DIR]
-     [--dry-run] [--cache FILE]   (needs torch: `make install-test` installs the CPU build)
+     [--dry-run] [--cache FILE] [--cross-check]
+     (needs torch: `make install-test` installs the CPU build)
 """
 
 from __future__ import annotations
@@ -317,6 +318,66 @@ def ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
     return calibration_error(p, y, bins)
 
 
+def fit_cross_check(items: list[Item], answer_p: np.ndarray, veto: bool, threshold: float):
+    """The cross-check with the shipped cross-encoder (rag/reader/), fitted on the reader sets'
+    dev questions, which the cross-encoder never trained on: Platt scaling of [the model's
+    out-of-fold log-odds, the cross-encoder's best margin] over the questions the model decides
+    (a rule or the off-topic check refuses the others first), and the highest threshold that
+    still answers ``MIN_ANSWERED`` of the answerable ones. None when no reader runs here."""
+    from rag.answer_model import CrossCheck
+    from rag.reader.data import split_of
+    from rag.reader.reader import best_margin, reader_available, weights_fingerprint
+    from rag.train_reader import auc, platt
+
+    if problem := reader_available():
+        print(f"no cross-check: {problem}")
+        return None
+    reader = weights_fingerprint()
+    dev = [i for i, it in enumerate(items) if split_of(*it.qid.split(":", 1)) == "dev"]
+    margins = [best_margin(items[i].question, items[i].evidence, reader) for i in dev]
+    y = np.asarray([float(items[i].answerable) for i in dev])
+    decided = np.asarray(
+        [not ((veto and items[i].type_problem) or items[i].off_topic) for i in dev]
+    )
+    q = np.clip(answer_p[dev], 1e-6, 1 - 1e-6)
+    x = np.c_[np.log(q / (1 - q)), np.nan_to_num(np.asarray(margins, dtype=float), nan=-10.0)]
+
+    def combined(weights: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        a, b, c = (float(v) for v in weights)
+        return CrossCheck((a, b, c), 0.5, reader).combine_rows(rows)
+
+    folds = np.arange(len(dev)) % FOLDS  # figures out of fold on dev, then fitted on all of it
+    cv = answer_p[dev].copy()
+    for f in range(FOLDS):
+        train = decided & (folds != f)
+        w = platt(x[train], y[train])
+        cv[(folds == f) & decided] = combined(w, x[(folds == f) & decided])
+    weights = platt(x[decided], y[decided])
+    answerable = y == 1
+
+    def answered(p: np.ndarray, t: float, rules_decide: np.ndarray) -> np.ndarray:
+        return rules_decide & (p >= t)  # a question a rule refuses is refused at any threshold
+
+    cut = 0.05  # the highest threshold that still answers MIN_ANSWERED (as ``report``)
+    for t in np.linspace(0.05, 0.95, 91):
+        if np.mean(answered(cv, t, decided)[answerable]) >= MIN_ANSWERED:
+            cut = float(t)
+    print(f"== cross-check with the cross-encoder ({reader}), {len(dev)} dev questions")
+    print(
+        f"  AUC answerable vs not: model {auc(answer_p[dev], y):.3f}, margin "
+        f"{auc(x[:, 1], y):.3f}, combined out of fold {auc(cv, y):.3f}"
+    )
+    for label, p, t in (("model alone", answer_p[dev], threshold), ("combined", cv, cut)):
+        said = answered(p, t, decided)
+        print(
+            f"  {label} at {t:.2f}: answerable answered {np.mean(said[answerable]):.3f}, "
+            f"unanswerable refused {np.mean(~said[~answerable]):.3f}, ECE {ece(p, y):.3f}"
+        )
+    print(f"  weights (log-odds, margin, bias) {np.round(weights, 3).tolist()}")
+    a, b, c = (float(v) for v in weights)
+    return CrossCheck((round(a, 6), round(b, 6), round(c, 6)), round(cut, 3), reader)
+
+
 def report(items, logits, scores_of, answer_p, label: str):
     """Figures out of fold; returns the keep_ratio table and the chosen threshold."""
     answerable = [i for i, it in enumerate(items) if it.answerable]
@@ -364,6 +425,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, help="an existing WATWERKT_HOME (default: fresh)")
     parser.add_argument("--dry-run", action="store_true", help="report only, write nothing")
+    parser.add_argument(
+        "--cross-check",
+        action="store_true",
+        help="fit the cross-check with the cross-encoder of rag/data/reader/ into the model "
+        "(measured, not shipped: benchmarks/README.md, the trained reader, step 8)",
+    )
     parser.add_argument(
         "--cache",
         type=Path,
@@ -415,10 +482,10 @@ def main() -> int:
         ratios, threshold = report(items, oof, softmax, answer_p, f"reader, 5-fold CV, {label}")
         negatives = [i for i, it in enumerate(items) if not it.answerable]
         refused = float(np.mean(answer_p[negatives] < threshold))
-        modes[veto] = (refused, calibration, threshold)
+        modes[veto] = (refused, calibration, threshold, answer_p)
     # the rules stay a veto only where that refuses more at the same share answered
     veto = modes[True][0] > modes[False][0]
-    _, calibration, threshold = modes[veto]
+    _, calibration, threshold, answer_p = modes[veto]
     print(f"answer-type rules: {'a veto' if veto else 'an input of the model only'}")
     best_hit = max(hit for hit, size in ratios.values() if size <= MAX_MEAN_CITED)
     keep_ratio = max(
@@ -438,6 +505,7 @@ def main() -> int:
         vetoed_confidence=round(refused_confidence([it for it in items if it.type_problem]), 4),
         off_topic_confidence=round(refused_confidence([it for it in items if it.off_topic]), 4),
         candidate_passages=CANDIDATE_PASSAGES,
+        cross_check=fit_cross_check(items, answer_p, veto, threshold) if args.cross_check else None,
     )
     if not args.dry_run:
         model.save(args.out)

@@ -8,6 +8,12 @@
   the best sentences answer the question at all: a network over the question features and the
   match vectors of the best sentences, Platt-calibrated out of fold.
 
+- the **cross-check** (``CrossCheck``, optional) gives the answerability a second opinion: the
+  cross-encoder of :mod:`rag.reader` reads the question with each of the best candidate
+  sentences, and its best margin over "no answer" is combined with the model's log-odds by
+  weights fitted on questions the cross-encoder never trained on. It needs torch (the
+  ``reader`` extra); without it the model's own probability and threshold apply.
+
 Both are trained by ``benchmarks/train_answer_model.py`` on every training question set (never
 the held-out set or the blind batch), run in numpy, and are stored with their embedder in
 ``rag/data/answer_model.json`` and ``.npz``. Under another embedder the similarities mean
@@ -228,6 +234,32 @@ class MLPAnswerability:
         )
 
 
+@dataclass(frozen=True)
+class CrossCheck:
+    """Answerability from the model's probability and the cross-encoder's best margin."""
+
+    weights: tuple[float, float, float]  # the model's log-odds, the reader's margin, bias
+    threshold: float  # answer when the combined probability is at least this
+    reader: str  # the cross-encoder it was fitted with (its weights' fingerprint)
+
+    def combine(self, p: float, margin: float) -> float:
+        q = float(np.clip(p, 1e-6, 1 - 1e-6))
+        return float(self.combine_rows(np.asarray([[np.log(q / (1 - q)), margin]]))[0])
+
+    def combine_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Rows of [the model's log-odds, the reader's margin] to probabilities."""
+        a, b, c = self.weights
+        return sigmoid(rows @ np.asarray([a, b]) + c)
+
+    def state(self) -> dict[str, object]:
+        return {"weights": list(self.weights), "threshold": self.threshold, "reader": self.reader}
+
+    @classmethod
+    def from_state(cls, state: dict) -> CrossCheck:
+        a, b, c = (float(w) for w in state["weights"])
+        return cls((a, b, c), float(state["threshold"]), str(state["reader"]))
+
+
 @dataclass(frozen=True, slots=True)
 class AnswerModel:
     embedder: str
@@ -246,6 +278,7 @@ class AnswerModel:
     # how many hybrid passages' sentences it weighs: those it was trained on (8 before the
     # fourth reader of 2026-12-01, whose files do not say)
     candidate_passages: int = 8
+    cross_check: CrossCheck | None = None
 
     def rank(self, question: str, evidence: Sequence[Evidence], stats: TermStats) -> np.ndarray:
         """Ranker logits, one per evidence sentence."""
@@ -305,6 +338,8 @@ class AnswerModel:
             "off_topic_confidence": self.off_topic_confidence,
             "candidate_passages": self.candidate_passages,
         }
+        if self.cross_check is not None:
+            data["cross_check"] = self.cross_check.state()
         path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
 
@@ -341,7 +376,8 @@ def _load(path: str, mtime: float) -> AnswerModel | None:
             if data["answerable"].get("kind") == "mlp"
             else Logistic.from_state(data["answerable"])
         )
-    except (OSError, KeyError, ValueError):
+        cross_check = CrossCheck.from_state(data["cross_check"]) if "cross_check" in data else None
+    except (OSError, KeyError, TypeError, ValueError):
         return None
     return AnswerModel(
         data["embedder"],
@@ -355,6 +391,7 @@ def _load(path: str, mtime: float) -> AnswerModel | None:
         float(data.get("vetoed_confidence", 0.0)),
         float(data.get("off_topic_confidence", 0.0)),
         int(data.get("candidate_passages", 8)),
+        cross_check,
     )
 
 
@@ -366,6 +403,22 @@ def load_model(embedder: str, path: Path = MODEL_PATH) -> AnswerModel | None:
         return None
     model = _load(str(path), mtime)
     return model if model is not None and model.embedder == embedder else None
+
+
+def checked_answerability(
+    model: AnswerModel, question: str, evidence: Sequence[Evidence], p: float
+) -> tuple[float, float]:
+    """The answerability and the threshold it must reach: the model's own, or combined with
+    the cross-encoder's best margin over ``evidence`` (as collected) where the model carries a
+    cross-check and the reader it was fitted with runs here (torch and the same weights)."""
+    if model.cross_check is None:
+        return p, model.threshold
+    from .reader.reader import best_margin
+
+    margin = best_margin(question, evidence, model.cross_check.reader)
+    if margin is None:
+        return p, model.threshold
+    return model.cross_check.combine(p, margin), model.cross_check.threshold
 
 
 def rank_evidence(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from .answer import MIN_SCORE, Evidence
 from .answer_features import content_terms
-from .answer_model import AnswerModel, rank_evidence
+from .answer_model import AnswerModel, checked_answerability, rank_evidence
 from .answerability import is_english, known_word, off_topic, problems
 from .bm25 import TermStats
 
@@ -89,11 +89,12 @@ def judge(
     if model is not None:
         ranked, logits = rank_evidence(model, question, evidence, stats)
         p = model.answerability(question, ranked, logits, stats, bool(rules))
-        weak = p < model.threshold
+        p, threshold = checked_answerability(model, question, evidence, p)
+        weak = p < threshold
         if not model.rules_veto:  # an input of the model: they explain a refusal, cause none
             reasons = [r for r in reasons if r not in rules] + (rules if weak else [])
         if weak and (not reasons or not model.rules_veto):
-            reasons.insert(0, f"weak evidence (answerability {p:.2f} < {model.threshold:.2f})")
+            reasons.insert(0, f"weak evidence (answerability {p:.2f} < {threshold:.2f})")
         if off:  # refused before the model: report how often such questions are answered
             p = min(p, model.off_topic_confidence)
         elif rules and model.rules_veto:

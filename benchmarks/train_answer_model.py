@@ -312,12 +312,6 @@ def answerable_p(
     return answer_p, (float(a), float(b))
 
 
-def ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
-    from rag.evaluate import calibration_error
-
-    return calibration_error(p, y, bins)
-
-
 def fit_cross_check(items: list[Item], answer_p: np.ndarray, veto: bool, threshold: float):
     """The cross-check with the shipped cross-encoder (rag/reader/), fitted on the reader sets'
     dev questions, which the cross-encoder never trained on: Platt scaling of [the model's
@@ -325,6 +319,7 @@ def fit_cross_check(items: list[Item], answer_p: np.ndarray, veto: bool, thresho
     (a rule or the off-topic check refuses the others first), and the highest threshold that
     still answers ``MIN_ANSWERED`` of the answerable ones. None when no reader runs here."""
     from rag.answer_model import CrossCheck
+    from rag.evaluate import calibration_error
     from rag.reader.data import split_of
     from rag.reader.reader import best_margin, reader_available, weights_fingerprint
     from rag.train_reader import auc, platt
@@ -334,13 +329,14 @@ def fit_cross_check(items: list[Item], answer_p: np.ndarray, veto: bool, thresho
         return None
     reader = weights_fingerprint()
     dev = [i for i, it in enumerate(items) if split_of(*it.qid.split(":", 1)) == "dev"]
+    # the reader runs (checked above) and every item has evidence (collect skips the rest)
     margins = [best_margin(items[i].question, items[i].evidence, reader) for i in dev]
     y = np.asarray([float(items[i].answerable) for i in dev])
     decided = np.asarray(
         [not ((veto and items[i].type_problem) or items[i].off_topic) for i in dev]
     )
     q = np.clip(answer_p[dev], 1e-6, 1 - 1e-6)
-    x = np.c_[np.log(q / (1 - q)), np.nan_to_num(np.asarray(margins, dtype=float), nan=-10.0)]
+    x = np.c_[np.log(q / (1 - q)), np.asarray(margins, dtype=float)]
 
     def combined(weights: np.ndarray, rows: np.ndarray) -> np.ndarray:
         a, b, c = (float(v) for v in weights)
@@ -371,7 +367,8 @@ def fit_cross_check(items: list[Item], answer_p: np.ndarray, veto: bool, thresho
         said = answered(p, t, decided)
         print(
             f"  {label} at {t:.2f}: answerable answered {np.mean(said[answerable]):.3f}, "
-            f"unanswerable refused {np.mean(~said[~answerable]):.3f}, ECE {ece(p, y):.3f}"
+            f"unanswerable refused {np.mean(~said[~answerable]):.3f}, "
+            f"ECE {calibration_error(p, y):.3f}"
         )
     print(f"  weights (log-odds, margin, bias) {np.round(weights, 3).tolist()}")
     a, b, c = (float(v) for v in weights)
@@ -380,6 +377,8 @@ def fit_cross_check(items: list[Item], answer_p: np.ndarray, veto: bool, thresho
 
 def report(items, logits, scores_of, answer_p, label: str):
     """Figures out of fold; returns the keep_ratio table and the chosen threshold."""
+    from rag.evaluate import calibration_error
+
     answerable = [i for i, it in enumerate(items) if it.answerable]
     negatives = [i for i, it in enumerate(items) if not it.answerable]
     top1 = np.mean([items[i].y[int(np.argmax(logits[i]))] == 1 for i in answerable])
@@ -395,7 +394,7 @@ def report(items, logits, scores_of, answer_p, label: str):
     if answer_p is None:
         return ratios, None
     y = np.asarray([float(it.answerable) for it in items])
-    print(f"  answerability ECE {ece(answer_p, y):.3f}")
+    print(f"  answerability ECE {calibration_error(answer_p, y):.3f}")
     best_t = 0.05  # the highest threshold that still answers MIN_ANSWERED
     for t in np.linspace(0.05, 0.95, 91):
         if np.mean(answer_p[answerable] >= t) >= MIN_ANSWERED:

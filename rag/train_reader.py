@@ -143,9 +143,8 @@ def listwise_loss(logits, null, examples: list[Example]):
         n = len(ex.labels)
         row = torch.cat([null.view(1), logits[at : at + n]])
         at += n
-        target = torch.tensor([0.0, *map(float, ex.labels)]) if ex.answerable else None
-        if target is None or not target.sum():
-            target = torch.zeros(n + 1)
+        target = torch.tensor([0.0, *map(float, ex.labels)])  # all 0 when unanswerable
+        if not target.sum():
             target[0] = 1.0
         loss = loss - (target / target.sum() * torch.log_softmax(row, 0)).sum()
     return loss / max(len(examples), 1)
@@ -305,9 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         for k in dev:
             dev_logits[groups[k]] = top_forward(model, cached, groups[k], priors).numpy()
     dev_logits -= float(null.detach())  # margins over "no answer", as the reader reports them
-    figures, calibration = evaluate_dev(
-        examples, owner, [i for k in dev for i in groups[k]], dev_logits
-    )
+    figures, calibration = evaluate_dev(examples, {k: groups[k] for k in dev}, dev_logits)
     log.info("dev: %s", figures)
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -342,14 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def evaluate_dev(examples, owner, dev_idx, logits) -> tuple[dict, list[float]]:
+def evaluate_dev(examples, by_q: dict[int, list[int]], logits) -> tuple[dict, list[float]]:
     """Top-1 among candidates, answerable-vs-not AUC, and the calibration fitted on dev
-    (its ECE cross-validated over five folds of the dev questions)."""
+    (its ECE cross-validated over five folds of the dev questions); ``by_q`` maps each dev
+    example to its pairs' rows, in candidate order."""
     from rag.evaluate import calibration_error
 
-    by_q: dict[int, list[int]] = {}
-    for i in dev_idx:
-        by_q.setdefault(owner[i], []).append(i)
     top1 = n_found = 0
     feats, ys = [], []
     for k, idx in by_q.items():

@@ -168,7 +168,7 @@ def best_margin(
     from .candidates import from_evidence
 
     reader = _checking_reader(directory, fingerprint)
-    candidates = from_evidence(evidence) if reader is not None else []
-    if reader is None or not candidates:
+    if reader is None:
         return None
-    return float(reader.logits(question, candidates).max())
+    candidates = from_evidence(evidence)
+    return float(reader.logits(question, candidates).max()) if candidates else None

@@ -221,8 +221,6 @@ def collect_evidence(
     question: str, passages: Sequence[Passage], retriever: Retriever, settings: AnswerSettings
 ) -> list[Evidence]:
     """Every sentence of the passages, scored: e5 similarity plus shared content words."""
-    from ingest.nlp import block_sentence_spans
-
     if not passages:
         return []
     index = retriever.index
@@ -230,7 +228,7 @@ def collect_evidence(
     qterms = set(tokenize(question))
     spans: list[tuple[int, int, int, str]] = []  # passage rank, start, end, sentence id
     for rank, p in enumerate(passages):
-        for si, (s, e) in enumerate(block_sentence_spans(p.text)):
+        for si, (s, e) in enumerate(p.sentence_spans()):
             spans.append((rank, s, e, f"{p.chunk_id}#s{si}"))
     stored = index.sentences.get(ids=[sid for *_, sid in spans], include=["embeddings"])
     vectors = dict(zip(stored["ids"], stored["embeddings"], strict=True))

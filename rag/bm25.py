@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+TERMS_VERSION = "terms-1"  # bump when tokenize() or the lemmas change: saved stats are rebuilt
 _TOKEN_RE = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
 
 
@@ -140,6 +141,29 @@ class TermStats:
 
     def idf(self, term: str) -> float:
         return math.log((self.n + 1) / (self.df.get(term, 0) + 0.5))
+
+    def save(self, folder: Path, stamp: str) -> None:
+        """As JSON beside the BM25 arrays, with their stamp (written atomically): a new process
+        reads it instead of tokenising and lemmatising every chunk again (0.9 s of a cold ask
+        on the bundled report)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        lemmas = sorted(self.lemmas)
+        data = {"stamp": f"{TERMS_VERSION}:{stamp}", "n": self.n, "df": self.df, "lemmas": lemmas}
+        tmp = folder / f"terms.json.tmp-{os.getpid()}"
+        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(folder / "terms.json")
+
+    @classmethod
+    def load(cls, folder: Path, stamp: str) -> TermStats | None:
+        """The saved statistics when their stamp matches, else None (the caller rebuilds)."""
+        try:
+            data = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
+            if data.get("stamp") != f"{TERMS_VERSION}:{stamp}":
+                return None
+            df = {str(k): int(v) for k, v in data["df"].items()}
+            return cls(df, int(data["n"]), frozenset(str(w) for w in data["lemmas"]))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> TermStats:

@@ -88,17 +88,46 @@ def bm25_text(chunk_text: str, section: str) -> str:
     return f"{head}\n{chunk_text}" if head and head not in chunk_text else chunk_text
 
 
-def sentence_units(chunks: Sequence[Chunk]) -> list[tuple[str, str, int]]:
+def chunk_sentence_spans(chunks: Sequence[Chunk]) -> list[list[tuple[int, int]]]:
+    """Each chunk's sentence spans (spaCy), computed once at ingest and stored with the chunk
+    (``sentence_spans`` in its metadata), so that ``ask`` reads them instead of loading spaCy."""
+    from ingest.nlp import block_sentence_spans
+
+    return [block_sentence_spans(chunk.text) for chunk in chunks]
+
+
+def encode_spans(spans: Sequence[tuple[int, int]]) -> str:
+    """Sentence spans as Chroma metadata: "0:120 121:240"."""
+    return " ".join(f"{s}:{e}" for s, e in spans)
+
+
+def decode_spans(value: object) -> tuple[tuple[int, int], ...] | None:
+    """The spans :func:`encode_spans` wrote, or None where the metadata holds none (an index
+    written before they were stored) or holds something else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        pairs = [tuple(int(n) for n in part.split(":")) for part in value.split()]
+    except ValueError:
+        return None
+    if any(len(p) != 2 or p[0] >= p[1] for p in pairs):
+        return None
+    return tuple((p[0], p[1]) for p in pairs)
+
+
+def sentence_units(
+    chunks: Sequence[Chunk], spans: Sequence[Sequence[tuple[int, int]]] | None = None
+) -> list[tuple[str, str, int]]:
     """(sentence id, sentence text, chunk index) for every sentence of every chunk.
 
     Sentences are embedded too: a chunk's dense score combines its own similarity with that
     of its best sentence, which finds a fact stated in one sentence of a long passage.
     """
-    from ingest.nlp import block_sentence_spans
-
+    if spans is None:
+        spans = chunk_sentence_spans(chunks)
     units: list[tuple[str, str, int]] = []
-    for ci, chunk in enumerate(chunks):
-        for si, (s, e) in enumerate(block_sentence_spans(chunk.text)):
+    for ci, (chunk, chunk_spans) in enumerate(zip(chunks, spans, strict=True)):
+        for si, (s, e) in enumerate(chunk_spans):
             if len(chunk.text[s:e].split()) >= 3:
                 units.append((f"{chunk.chunk_id}#s{si}", chunk.text[s:e], ci))
     return units
@@ -289,7 +318,8 @@ class Index:
 
     def _write(self, doc: Document, chunks: list[Chunk], meta: ReportMeta) -> None:
         """Replace one report: uncommit, delete, write chunks, sentences, document, commit."""
-        units = sentence_units(chunks)
+        spans = chunk_sentence_spans(chunks)
+        units = sentence_units(chunks, spans)
         chunk_vectors, sentence_vectors = self._vectors(chunks, units, meta.report_id)
         rid = meta.report_id
         crash_point("embedded")
@@ -313,8 +343,9 @@ class Index:
                 "char_end": c.char_end,
                 "content_hash": doc.content_hash,
                 "source": Path(doc.source_path).name,
+                "sentence_spans": encode_spans(c_spans),
             }
-            for c in chunks
+            for c, c_spans in zip(chunks, spans, strict=True)
         ]
         step = 500
         for i in range(0, len(chunks), step):
@@ -476,7 +507,14 @@ class Index:
         """Document frequencies of the indexed words (for answerability checks)."""
         stamp = self._stamp()
         if self._stats is None or self._stats[0] != stamp:
-            self._stats = (stamp, TermStats.build([t for t, _ in self.records().values()]))
+            stats = TermStats.load(self.folder, stamp)
+            if stats is None:
+                stats = TermStats.build([t for t, _ in self.records().values()])
+                try:
+                    stats.save(self.folder, stamp)
+                except OSError as exc:  # a read-only home still answers, only slower
+                    log.warning("could not save the term statistics: %s", exc)
+            self._stats = (stamp, stats)
         return self._stats[1]
 
     def bm25(self) -> BM25Index:

@@ -81,12 +81,6 @@ def format_passages(passages: Sequence[Passage]) -> str:
     return "\n\n".join(blocks)
 
 
-def _sentences_of(passage: Passage) -> list[tuple[int, int]]:
-    from ingest.nlp import block_sentence_spans
-
-    return block_sentence_spans(passage.text)
-
-
 class LLMAnswerer:
     """Drafts an answer with a chat model; statements cite the passage sentences they rest on."""
 
@@ -136,7 +130,7 @@ class LLMAnswerer:
                         cited.append(0)  # no such passage: verification drops the sentence
                         continue
                     p = passages[n - 1]
-                    spans = _sentences_of(p)
+                    spans = p.sentence_spans()
                     if not spans:
                         cited.append(0)
                         continue

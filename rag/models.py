@@ -34,6 +34,16 @@ class Passage:
     bm25_score: float = 0.0
     ranks: tuple[int | None, int | None] = field(default=(None, None))
     authors: tuple[str, ...] = ()
+    sentences: tuple[tuple[int, int], ...] | None = None  # spans stored at ingest
+
+    def sentence_spans(self) -> list[tuple[int, int]]:
+        """The passage's sentence spans: those stored with the chunk at ingest, or spaCy's
+        now for a chunk indexed before they were stored (the same splitter either way)."""
+        if self.sentences is not None:
+            return list(self.sentences)
+        from ingest.nlp import block_sentence_spans
+
+        return block_sentence_spans(self.text)
 
     @property
     def section_label(self) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .chroma import read_all
-from .index import Index
+from .index import Index, decode_spans
 from .models import Passage
 from .verify import squash
 
@@ -317,6 +317,7 @@ def _passage(
         bm25_score=sparse,
         ranks=(dense_rank, sparse_rank),
         authors=tuple(a for a in str(meta.get("authors", "")).split("; ") if a),
+        sentences=decode_spans(meta.get("sentence_spans")),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from ingest.chunk import ChunkSettings, chunk_document
 from ingest.document import load_document
+from rag.bm25 import TermStats
 from rag.embed import UseEmbedder
 from rag.index import Index, collection_name
 from rag.models import ReportMeta
@@ -131,6 +133,43 @@ def test_bm25_stays_consistent_with_chroma(tmp_path: Path, small_reports: Path, 
     assert sorted(index.bm25().ids) == sorted(index.records())
     reopened = Index(tmp_path / "home", UseEmbedder(), chroma_url=chroma_url, show_progress=False)
     assert sorted(reopened.bm25().ids) == sorted(reopened.records())
+
+
+def test_passages_carry_the_sentence_spans_spacy_gave_at_ingest(built_app):
+    """ask reads each chunk's sentences from the index instead of loading spaCy (2 s of a
+    cold start); they must be exactly the splitter's, or sentence ids would point elsewhere."""
+    from ingest.nlp import block_sentence_spans
+
+    passages = built_app.retriever.search("Wat werkt voor mbo-2 jongeren?", k=10)
+    assert passages
+    for p in passages:
+        assert p.sentences is not None, "the index stores every chunk's sentence spans"
+        assert list(p.sentences) == block_sentence_spans(p.text)
+    older = dataclasses.replace(passages[0], sentences=None)  # an index from before
+    assert older.sentence_spans() == block_sentence_spans(older.text)
+
+
+@pytest.mark.parametrize("value", [None, 3, "", "0:5 x:9", "5:2", "1:2:3"])
+def test_spans_that_are_missing_or_malformed_are_recomputed(value):
+    from rag.index import decode_spans
+
+    assert decode_spans(value) == (() if value == "" else None)
+
+
+def test_term_statistics_are_saved_with_their_stamp(
+    tmp_path: Path, small_reports: Path, chroma_url
+):
+    index = Index(tmp_path / "home", UseEmbedder(), chroma_url=chroma_url, show_progress=False)
+    index.ingest([small_reports], _resolver)
+    built = index.term_stats()
+    assert (index.folder / "terms.json").exists()
+    reopened = Index(tmp_path / "home", UseEmbedder(), chroma_url=chroma_url, show_progress=False)
+    assert reopened.term_stats() == built
+    assert TermStats.load(index.folder, "another stamp") is None
+    (index.folder / "terms.json").write_text("{not json", encoding="utf-8")
+    assert TermStats.load(index.folder, index._stamp()) is None
+    third = Index(tmp_path / "home", UseEmbedder(), chroma_url=chroma_url, show_progress=False)
+    assert third.term_stats() == built, "a damaged file is rebuilt, not trusted"
 
 
 def test_search_filters_by_report_and_year(tmp_path: Path, small_reports: Path, chroma_url):

@@ -151,7 +151,7 @@ class AnswerSettings:
     use_model: bool = True  # the trained ranker and answerability model (rag/answer_model.py)
     model_file: str = ""  # another trained model than the shipped one (a baseline, say)
     # who judges the evidence: "trained" (the ranker and answerability model above),
-    # "cross-encoder" (the experimental one of rag/reader/, which needs torch) or "st:PATH"
+    # "cross-encoder" (the one trained in rag/reader/, read in numpy) or "st:PATH"
     # (a local sentence-transformers cross-encoder, rag/reader/st.py)
     reader: str = "trained"
     reader_threshold: float | None = None  # an st: reader answers from here on (None: 0.5)

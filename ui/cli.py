@@ -60,7 +60,7 @@ def _emit(args: argparse.Namespace, data: dict[str, Any], human: Callable[[], No
 
 def _load_reader(settings) -> None:
     """Load a reader other than the shipped one now, so that one that cannot load (a bad
-    st:PATH folder, no torch) is one error line before any work starts."""
+    st:PATH folder, missing weights) is one error line before any work starts."""
     if settings.reader != "trained":
         from rag.reader.reader import load_reader
 

@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     reader: str = Field(
         default="trained",
         description="who judges the evidence of ask: trained (the shipped reader: sentence ranker "
-        "+ answerability model), cross-encoder (experimental, trained here; needs torch) or "
+        "+ answerability model), cross-encoder (trained here, shipped; deciding alone) or "
         "st:PATH (a local sentence-transformers cross-encoder folder; needs watwerkt[st])",
     )
     reader_threshold: float | None = Field(

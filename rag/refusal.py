@@ -89,7 +89,10 @@ def judge(
     if model is not None:
         ranked, logits = rank_evidence(model, question, evidence, stats)
         p = model.answerability(question, ranked, logits, stats, bool(rules))
-        p, threshold = checked_answerability(model, question, evidence, p)
+        if not (off or (rules and model.rules_veto)):  # refused before the model otherwise
+            p, threshold = checked_answerability(model, question, evidence, p)
+        else:
+            threshold = model.threshold
         weak = p < threshold
         if not model.rules_veto:  # an input of the model: they explain a refusal, cause none
             reasons = [r for r in reasons if r not in rules] + (rules if weak else [])

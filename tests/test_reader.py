@@ -205,7 +205,7 @@ def test_cross_check_round_trips_and_raises_with_the_margin(tmp_path) -> None:
 
     shipped = _load(str(MODEL_PATH), MODEL_PATH.stat().st_mtime)
     assert shipped is not None
-    check = CrossCheck((0.8, 0.6, -0.2), 0.41, "0123456789ab")
+    check = CrossCheck((0.8, 0.6, -0.2), 0.41, "0123456789ab", candidates=6)
     path = tmp_path / "answer_model.json"
     replace(shipped, cross_check=check).save(path)
     loaded = _load(str(path), path.stat().st_mtime)
@@ -215,6 +215,9 @@ def test_cross_check_round_trips_and_raises_with_the_margin(tmp_path) -> None:
     assert check.combine(0.5, 2.0) > check.combine(0.5, 0.0) > check.combine(0.5, -2.0)
     assert check.combine(0.9, 0.0) > check.combine(0.2, 0.0)
     assert np.isclose(check.combine(0.5, 0.0), 1 / (1 + np.exp(0.2)))
+    # a cross-check written before it said how many candidates it reads read 12
+    old = {k: v for k, v in check.state().items() if k != "candidates"}
+    assert CrossCheck.from_state(old).candidates == 12
 
 
 def test_a_cross_check_fitted_with_other_weights_is_not_applied(built_app) -> None:

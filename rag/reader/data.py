@@ -39,12 +39,18 @@ def training_sets() -> list[Path]:
     ]
 
 
+def check_dev_sets() -> list[Path]:
+    """Questions for choosing the cross-check's operating point only (``dev/``): written blind
+    like the reader sets, never trained on by either reader."""
+    return sorted((DATA / "reader" / "dev").glob("*.yaml"))
+
+
 def held_out_sets() -> list[Path]:
-    """The sets no reader trains or tunes on: the held-out set, the blind batch, the foreign
+    """The sets no reader trains or tunes on: the held-out set, the blind batches, the foreign
     reports' questions."""
     return [
         DATA / "gold_ask_holdout.yaml",
-        *sorted((DATA / "reader" / "blind").glob("*.yaml")),
+        *sorted((DATA / "reader").glob("blind*/*.yaml")),
         *sorted((DATA / "reader" / "foreign").glob("*.yaml")),
     ]
 

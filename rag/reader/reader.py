@@ -17,7 +17,7 @@ import numpy as np
 
 from ..answer_model import sigmoid
 from ..errors import RagError
-from .candidates import Candidate
+from .candidates import KEEP, Candidate
 
 READER_DIR = Path(__file__).resolve().parents[1] / "data" / "reader"
 
@@ -150,9 +150,13 @@ def _checking_reader(directory: Path, fingerprint: str) -> E5Reader | None:
 
 
 def best_margin(
-    question: str, evidence: Sequence, fingerprint: str, directory: Path = READER_DIR
+    question: str,
+    evidence: Sequence,
+    fingerprint: str,
+    directory: Path = READER_DIR,
+    keep: int = KEEP,
 ) -> float | None:
-    """The cross-encoder's best margin over "no answer" among the best ``KEEP`` sentences of
+    """The cross-encoder's best margin over "no answer" among the best ``keep`` sentences of
     ``evidence`` (:class:`rag.answer.Evidence` as collected, scored by the cheap score), or
     None when the reader with those weights cannot run here."""
     from .candidates import from_evidence
@@ -160,5 +164,5 @@ def best_margin(
     reader = _checking_reader(directory, fingerprint)
     if reader is None:
         return None
-    candidates = from_evidence(evidence)
+    candidates = from_evidence(evidence, keep)
     return float(reader.logits(question, candidates).max()) if candidates else None

@@ -10,7 +10,8 @@ warm `ask` latency p50/p95 per system.
 Systems: `e5` (heuristic scores, no trained model), `logistic` (the model shipped until the
 trained reader, benchmarks/data/answer_model_logistic.json), `trained` (the shipped reader,
 rag/data/answer_model.*), `trained-whole` (the same, a multi-part question read whole),
-`cross-encoder` (rag/reader/, needs torch and weights from rag.train_reader).
+`cross-encoder` (rag/reader/, deciding alone), `trained@PATH` (another answer model file, e.g.
+one written with a cross-check by train_answer_model.py --cross-check).
 
 Sets: the held-out gold set (never trained or tuned on), the dev split of the reader sets
 (tests/data/reader/w*.yaml; the trained reader saw it in training: a sanity check only), or any
@@ -153,7 +154,6 @@ def main() -> int:
     parser.add_argument("--systems", default="e5,logistic,trained")
     parser.add_argument("--home", type=Path, help="an existing WATWERKT_HOME (default: fresh)")
     parser.add_argument("--limit", type=int, default=0, help="first N questions of each set")
-    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
         "--ingest",
         type=Path,
@@ -165,12 +165,9 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    import torch
-
     from ui.settings import get_settings
     from ui.wiring import App
 
-    torch.set_num_threads(args.threads)
     home = args.home or Path(tempfile.mkdtemp(prefix="watwerkt-reader-eval-"))
     app = App(get_settings(home=home), show_progress=False)
     app.ensure_index()

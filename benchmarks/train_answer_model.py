@@ -384,9 +384,12 @@ def fit_cross_check(items: list[Item], answer_p: np.ndarray, veto: bool, thresho
         if np.mean(answered(cv, t, decided)[answerable]) >= MIN_ANSWERED:
             cut = float(t)
     print(f"== cross-check with the cross-encoder ({reader}), {len(dev)} dev questions")
+    ruled = np.where(decided, 1.0, 0.0)  # what a rule refuses first counts as refused
     print(
-        f"  AUC answerable vs not: model {auc(answer_p[dev], y):.3f}, margin "
-        f"{auc(x[:, 1], y):.3f}, combined out of fold {auc(cv, y):.3f}"
+        f"  AUC answerable vs not (a rule's refusal as 0): model "
+        f"{auc(answer_p[dev] * ruled, y):.3f}"
+        f", margin {auc(x[:, 1] * ruled - 99 * (1 - ruled), y):.3f}, combined out of fold "
+        f"{auc(cv * ruled, y):.3f}"
     )
     for label, p, t in (("model alone", answer_p[dev], threshold), ("combined", cv, cut)):
         said = answered(p, t, decided)

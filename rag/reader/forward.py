@@ -72,14 +72,21 @@ class NumpyCrossEncoder:
         h = file.header
         self.heads, self.eps = h.heads, h.eps
         self.words = Q4Embedding(file)
-        base = bert_state_dict(file)
         f32 = {k: np.asarray(v, dtype=np.float32) for k, v in tuned.items()}
+        tuned_layers = {int(k.split(".")[1]) for k in f32 if k.startswith("layers.")}
+        bottom = h.layers  # dequantise only the layers the tuned weights do not replace
+        while bottom - 1 in tuned_layers:
+            bottom -= 1
+        base = bert_state_dict(file, bottom)
 
         def weight(layer: int, ours: str, kind: str) -> np.ndarray:
             name = f"layers.{layer}.{ours}.{kind}"
             if name in f32:
                 return f32[name]
-            return base[f"encoder.layer.{layer}.{LAYER_NAMES[ours]}.{kind}"]
+            key = f"encoder.layer.{layer}.{LAYER_NAMES[ours]}.{kind}"
+            if key not in base:  # a tuned layer must come whole
+                raise ValueError(f"reader weights lack {name}")
+            return base[key]
 
         unknown = [
             k

@@ -1,4 +1,4 @@
-"""`watwerkt ask` on the gold sets, the held-out set and the reader's blind batch, plus warm
+"""`watwerkt ask` on the gold sets, the held-out set and the reader's blind batches, plus warm
 latency: the figures tests/test_retrieval_quality.py guards, computed the same way.
 
 Reports, per set: retrieval recall@5 and MRR@10, answerable questions answered with the
@@ -28,6 +28,7 @@ SETS = {
     "ask-train": REPO / "tests/data/gold_ask_train.yaml",
     "held-out": REPO / "tests/data/gold_ask_holdout.yaml",
     "blind": REPO / "tests/data/reader/blind/blind.yaml",
+    "blind2": REPO / "tests/data/reader/blind2/blind2.yaml",
 }
 
 

@@ -97,7 +97,7 @@ def cache_bottom(model, rows: list[list[int]], batch: int = 32) -> list:
     """Hidden states after the frozen layers, per pair (fp16), with int8 matmuls."""
     import torch
 
-    from rag.reader.candidates import pad
+    from rag.reader.base import pad
 
     frozen = copy.deepcopy(model)
     frozen.layers = frozen.layers[:FIRST_TUNED]

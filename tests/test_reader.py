@@ -55,8 +55,7 @@ def test_tokenizer_gives_the_ids_of_the_tokenizers_unigram_model() -> None:
 def test_numpy_reader_computes_what_the_torch_model_trained() -> None:
     """ask reads with rag.reader.forward (numpy, no torch); training runs rag.reader.model."""
     torch = pytest.importorskip("torch")
-    from rag.reader.base import e5_file
-    from rag.reader.candidates import pad
+    from rag.reader.base import e5_file, pad
     from rag.reader.forward import NumpyCrossEncoder
     from rag.reader.model import CrossEncoder
     from rag.reader.reader import READER_DIR

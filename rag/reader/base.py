@@ -331,18 +331,24 @@ def load_encoder(layers: int | None = None) -> Any:
     return model
 
 
+def pad(rows: Sequence[Sequence[int]], pad_id: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids padded to the longest row, and the mask of real tokens (both int64)."""
+    width = max(len(r) for r in rows)
+    grid = np.full((len(rows), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=np.int64)
+    for i, r in enumerate(rows):
+        grid[i, : len(r)] = r
+        mask[i, : len(r)] = 1
+    return grid, mask
+
+
 def batch_tensors(
-    ids: Sequence[Sequence[int]], embedding: Q4Embedding, pad: int = 1
+    ids: Sequence[Sequence[int]], embedding: Q4Embedding, pad_id: int = 1
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Padded input embeddings (B, L, H) and the attention mask (B, L)."""
     import torch
 
-    width = max(len(x) for x in ids)
-    grid = np.full((len(ids), width), pad, dtype=np.int64)
-    mask = np.zeros((len(ids), width), dtype=np.int64)
-    for i, row in enumerate(ids):
-        grid[i, : len(row)] = row
-        mask[i, : len(row)] = 1
+    grid, mask = pad(ids, pad_id)
     return torch.from_numpy(embedding.rows(grid)), torch.from_numpy(mask)
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from ..models import Passage
 from .base import E5Tokenizer
 
@@ -94,14 +92,3 @@ class PairEncoder:
             ids += [*self.open, *sentence, *self.close, *after[: max(take_after, 0)]]
             out.append([*ids, self.tok.eos])
         return out
-
-
-def pad(rows: Sequence[Sequence[int]], pad_id: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Token ids padded to the longest row, and the mask of real tokens (both int64)."""
-    width = max(len(r) for r in rows)
-    grid = np.full((len(rows), width), pad_id, dtype=np.int64)
-    mask = np.zeros((len(rows), width), dtype=np.int64)
-    for i, r in enumerate(rows):
-        grid[i, : len(r)] = r
-        mask[i, : len(r)] = 1
-    return grid, mask

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import LAYER_NAMES, E5File, Q4Embedding, bert_state_dict
-from .candidates import PRIOR_SCALE, pad
+from .base import LAYER_NAMES, E5File, Q4Embedding, bert_state_dict, pad
+from .candidates import PRIOR_SCALE
 
 
 def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:

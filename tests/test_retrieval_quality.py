@@ -55,17 +55,15 @@ def test_retrieval_quality_does_not_drop(gold, built_app):
 
 
 # Floors for `ask` (issues 3 and 9), 2 points below what benchmarks/answer_quality.py measured
-# with the shipped reader and its cross-check by the cross-encoder on 2026-12-02 (evidence in a
-# cited quote / unanswerable refused: calibration 87.8% / 79.5%, ask-train 71.0% / 62.1%,
-# held-out 77.4% / 86.5%; the reader without the cross-check, 2026-12-01: 86.2 / 57.7,
-# 75.3 / 44.8, 85.5 / 83.8). The cross-check refuses far more everywhere and cites more on the
-# blind batches, at the cost of 4 and 8 points of citations on ask-train and the held-out set
-# (benchmarks/README.md, step 9): those two floors were lowered with it, knowingly. The targets
-# (90%) are not met yet; these floors keep a change from making answers or refusals worse.
+# with the trained reader on 2026-12-01 (evidence in a cited quote / unanswerable refused:
+# calibration 86.2% / 57.7%, ask-train 75.3% / 44.8%, held-out 85.5% / 83.8%; the logistic
+# model before it: 79.7 / 55.1, 65.6 / 51.7, 72.6 / 81.1: on ask-train, a training set, the
+# reader answers more and refuses less). The targets (90%) are not met yet; these floors keep
+# a change from making answers or refusals worse unnoticed.
 ANSWER_FLOORS = {
-    GOLD.name: {"answered_with_expected_evidence": 0.85, "refused": 0.77},
-    "gold_ask_train.yaml": {"answered_with_expected_evidence": 0.69, "refused": 0.60},
-    "gold_ask_holdout.yaml": {"answered_with_expected_evidence": 0.75, "refused": 0.84},
+    GOLD.name: {"answered_with_expected_evidence": 0.84, "refused": 0.55},
+    "gold_ask_train.yaml": {"answered_with_expected_evidence": 0.73, "refused": 0.42},
+    "gold_ask_holdout.yaml": {"answered_with_expected_evidence": 0.83, "refused": 0.81},
 }
 
 
@@ -95,22 +93,22 @@ def test_answer_quality_does_not_drop(name, built_app):
 
 # The blind batches of the reader (issue 9: tests/data/reader/blind*/, each written by an author
 # who saw only the report, never trained or tuned on; blind2 after the reader was frozen).
-# Floors: what the shipped reader measured there with this very test's functions, less 2
-# points (ECE: plus 0.02); see benchmarks/README.md.
+# Floors: what the shipped reader measured there with this very test's functions (or
+# reader_eval.py, the same figures), less 2 points (ECE: plus 0.02); see benchmarks/README.md.
 BLIND_FLOORS = {
-    "blind/blind.yaml": {  # measured 2026-12-02 with benchmarks/answer_quality.py
+    "blind/blind.yaml": {  # measured 2026-12-01 with benchmarks/answer_quality.py
         "recall@5": 0.855,  # 0.875
-        "mrr@10": 0.73,  # 0.750
-        "answered_with_expected_evidence": 0.695,  # 0.715
-        "refused": 0.69,  # 0.71
-        "ece": 0.077,  # 0.057
+        "mrr@10": 0.733,  # 0.754
+        "answered_with_expected_evidence": 0.65,  # 0.67 (0.675 on 2026-12-02)
+        "refused": 0.60,  # 0.62
+        "ece": 0.08,  # 0.060
     },
-    "blind2/blind2.yaml": {
+    "blind2/blind2.yaml": {  # measured 2026-12-02 with benchmarks/reader_eval.py
         "recall@5": 0.86,  # 0.88
         "mrr@10": 0.739,  # 0.759
-        "answered_with_expected_evidence": 0.715,  # 0.735
-        "refused": 0.62,  # 0.64
-        "ece": 0.077,  # 0.057
+        "answered_with_expected_evidence": 0.70,  # 0.72
+        "refused": 0.47,  # 0.49
+        "ece": 0.072,  # 0.052
     },
 }
 
@@ -139,9 +137,9 @@ def test_blind_batch_figures_do_not_drop(name, built_app):
 FOREIGN = GOLD.parent / "reader" / "foreign"
 FOREIGN_FLOORS = {
     # 30 answerable and 15 unanswerable questions each: one question is 3.3 and 6.7 points, so
-    # the floor is one question below the figure measured on 2026-12-02 (in the comment)
-    "questions_a.yaml": {"answered_with_expected_evidence": 0.56, "refused": 0.46},  # .600, .533
-    "questions_b.yaml": {"answered_with_expected_evidence": 0.76, "refused": 0.20},  # .800, .267
+    # the floor is one question below the figure measured on 2026-12-01 (in the comment)
+    "questions_a.yaml": {"answered_with_expected_evidence": 0.60, "refused": 0.33},  # .633, .40
+    "questions_b.yaml": {"answered_with_expected_evidence": 0.70, "refused": 0.26},  # .733, .333
 }
 
 

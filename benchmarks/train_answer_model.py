@@ -143,6 +143,26 @@ def collect(app, questions) -> list[Item]:
     return items
 
 
+def collected(app, questions, cache: Path | None) -> list[Item]:
+    """``collect`` for ``questions``, read from the ``cache`` pickle where it exists (keeping
+    only the questions the sets still hold) or written to it; the rule flags as the rules stand
+    now (the cache may predate a change of them)."""
+    from rag.refusal import rule_problems, unknown_topic
+
+    if cache and cache.exists():
+        keep = {f"{q.source}:{q.id}" for q in questions}
+        items = [it for it in pickle.loads(cache.read_bytes()) if it.qid in keep]
+    else:
+        items = collect(app, questions)
+        if cache:
+            cache.write_bytes(pickle.dumps(items))
+    stats = app.index.term_stats()
+    for it in items:
+        it.type_problem = bool(rule_problems(it.question, it.evidence, stats))
+        it.off_topic = unknown_topic(it.question, stats) is not None
+    return items
+
+
 def fit_ranker(items: list[Item], seed: int = SEED, ranker_matches: bool = True):
     """The listwise sentence ranker on the answerable questions whose answer is among the
     sentences."""
@@ -345,30 +365,25 @@ def fit_cross_check(items: list[Item], answer_p: np.ndarray, veto: bool, thresho
         print(f"no cross-check: {problem}")
         return None
     reader = weights_fingerprint()
-    dev = list(range(len(items)))
     cross_encoder = E5Reader()
     # every item has evidence (collect skips the rest); candidates best first by the cheap score
-    logits = [
-        cross_encoder.logits(items[i].question, from_evidence(items[i].evidence, KEEP)) for i in dev
-    ]
-    y = np.asarray([float(items[i].answerable) for i in dev])
+    logits = [cross_encoder.logits(it.question, from_evidence(it.evidence, KEEP)) for it in items]
+    y = np.asarray([float(it.answerable) for it in items])
     for keep in (4, 6, 8, KEEP):  # how many candidates the check reads: CHECK_CANDIDATES
         best = np.asarray([lg[:keep].max() for lg in logits])
         same = np.mean(best == np.asarray([lg.max() for lg in logits]))
         print(f"  best margin of the first {keep}: AUC {auc(best, y):.4f}, the same: {same:.3f}")
     margins = [float(lg[:CHECK_CANDIDATES].max()) for lg in logits]
-    decided = np.asarray(
-        [not ((veto and items[i].type_problem) or items[i].off_topic) for i in dev]
-    )
-    q = np.clip(answer_p[dev], 1e-6, 1 - 1e-6)
+    decided = np.asarray([not ((veto and it.type_problem) or it.off_topic) for it in items])
+    q = np.clip(answer_p, 1e-6, 1 - 1e-6)
     x = np.c_[np.log(q / (1 - q)), np.asarray(margins, dtype=float)]
 
     def combined(weights: np.ndarray, rows: np.ndarray) -> np.ndarray:
         a, b, c = (float(v) for v in weights)
         return CrossCheck((a, b, c), 0.5, reader, CHECK_CANDIDATES).combine_rows(rows)
 
-    folds = np.asarray([items[i].fold for i in dev])  # out of fold on dev, then fitted on all
-    cv = answer_p[dev].copy()
+    folds = np.asarray([it.fold for it in items])  # out of fold on dev, then fitted on all
+    cv = answer_p.copy()
     for f in range(FOLDS):
         train = decided & (folds != f)
         w = platt(x[train], y[train])
@@ -383,15 +398,15 @@ def fit_cross_check(items: list[Item], answer_p: np.ndarray, veto: bool, thresho
     for t in np.linspace(0.05, 0.95, 91):
         if np.mean(answered(cv, t, decided)[answerable]) >= MIN_ANSWERED:
             cut = float(t)
-    print(f"== cross-check with the cross-encoder ({reader}), {len(dev)} dev questions")
+    print(f"== cross-check with the cross-encoder ({reader}), {len(items)} dev questions")
     ruled = np.where(decided, 1.0, 0.0)  # what a rule refuses first counts as refused
     print(
         f"  AUC answerable vs not (a rule's refusal as 0): model "
-        f"{auc(answer_p[dev] * ruled, y):.3f}"
+        f"{auc(answer_p * ruled, y):.3f}"
         f", margin {auc(x[:, 1] * ruled - 99 * (1 - ruled), y):.3f}, combined out of fold "
         f"{auc(cv * ruled, y):.3f}"
     )
-    for label, p, t in (("model alone", answer_p[dev], threshold), ("combined", cv, cut)):
+    for label, p, t in (("model alone", answer_p, threshold), ("combined", cv, cut)):
         said = answered(p, t, decided)
         print(
             f"  {label} at {t:.2f}: answerable answered {np.mean(said[answerable]):.3f}, "
@@ -409,22 +424,11 @@ def check_on_dev(app, items: list[Item], answer_p: np.ndarray, model, veto: bool
     """The cross-check fitted on every question neither reader trained on: the reader sets'
     dev split (out-of-fold answerability) and the check-dev sets (the fitted model's)."""
     from rag.reader.data import check_dev_sets, load_questions, split_of
-    from rag.refusal import rule_problems, unknown_topic
 
     stats = app.index.term_stats()
     dev = [i for i, it in enumerate(items) if split_of(*it.qid.split(":", 1)) == "dev"]
     questions, _ = load_questions(check_dev_sets())
-    cache = args.cache.with_suffix(".dev.pkl") if args.cache else None
-    if cache and cache.exists():
-        keep = {f"{q.source}:{q.id}" for q in questions}
-        extra = [it for it in pickle.loads(cache.read_bytes()) if it.qid in keep]
-    else:
-        extra = collect(app, questions)
-        if cache:
-            cache.write_bytes(pickle.dumps(extra))
-    for it in extra:
-        it.type_problem = bool(rule_problems(it.question, it.evidence, stats))
-        it.off_topic = unknown_topic(it.question, stats) is not None
+    extra = collected(app, questions, args.cache.with_suffix(".dev.pkl") if args.cache else None)
     print(f"cross-check dev: {len(dev)} reader-set dev questions, {len(extra)} check-dev ones")
     dev_items = [items[i] for i in dev] + extra
     dev_p = np.r_[answer_p[dev], model_p(model, extra, stats)]
@@ -505,18 +509,7 @@ def main() -> int:
     stats = app.index.term_stats()
     questions, dropped = load_questions(training_sets(), held_out_sets())
     print(f"{len(questions)} training questions ({dropped} near-copies of held-out ones left out)")
-    if args.cache and args.cache.exists():
-        keep = {f"{q.source}:{q.id}" for q in questions}  # the sets may have changed since
-        items = [it for it in pickle.loads(args.cache.read_bytes()) if it.qid in keep]
-    else:
-        items = collect(app, questions)
-        if args.cache:
-            args.cache.write_bytes(pickle.dumps(items))
-    from rag.refusal import rule_problems, unknown_topic
-
-    for it in items:  # as the rules stand now (the cache may predate a change of them)
-        it.type_problem = bool(rule_problems(it.question, it.evidence, stats))
-        it.off_topic = unknown_topic(it.question, stats) is not None
+    items = collected(app, questions, args.cache)
     by_rules = [it for it in items if it.type_problem]
     print(
         f"{sum(it.answerable for it in items)} answerable, "

@@ -427,7 +427,7 @@ def checked_answerability(
     margin = best_margin(question, evidence, check.reader, keep=check.candidates)
     if margin is None:
         return p, model.threshold
-    return model.cross_check.combine(p, margin), model.cross_check.threshold
+    return check.combine(p, margin), check.threshold
 
 
 def rank_evidence(

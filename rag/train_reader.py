@@ -5,10 +5,11 @@
 Seeded and deterministic on one machine. Steps: retrieve the candidates of every training
 question (the same 30 hybrid passages and the same cheap preselection the answer step uses, the
 best ``KEEP``), label them (:mod:`rag.reader.data`), run e5-small's frozen bottom layers once per
-pair (int8, as at answer time), fine-tune the top layers and the head on the train split, then
-fit the answerability calibration (Platt scaling of the best candidate's margin over "no
-answer", with the answer-type rules as a second feature) on the dev split, and write the weights
-(fp16), the calibration and the dev figures. Held-out sets are refused by the loader.
+pair (int8 here; ``ask`` reads them in float32, rag/reader/forward.py), fine-tune the top
+layers and the head on the train split, then fit the answerability calibration (Platt scaling
+of the best candidate's margin over "no answer", with the answer-type rules as a second
+feature) on the dev split, and write the weights (fp16), the calibration and the dev figures.
+Held-out sets are refused by the loader.
 
 The loss is listwise, as in extractive QA with unanswerable questions: a softmax over a learnt
 "no answer" logit and the question's candidates, whose target is the answering candidates of an

@@ -2,7 +2,8 @@
 experimental cross-encoder), side by side in one run.
 
 Per question set: passage recall@5 and MRR@10 (the passages each system ranks: the hybrid
-order, reranked by the best sentence's e5 similarity or by the cross-encoder), answerable
+search's best 20 reranked by the system's sentence ranker (rag/rerank.py), by the best
+sentence's e5 similarity, or by the cross-encoder; beside them the hybrid order), answerable
 questions answered with an expected sentence in a cited quote, unanswerable ones refused,
 answerability ECE (the system's probability against answerable or not; plain e5 has none), and
 warm `ask` latency p50/p95 per system.
@@ -64,20 +65,36 @@ def expected_in(text: str, evidence) -> bool:
     return cites_expected(text, evidence)
 
 
-def ranked_passages(system: str, app, question: str, answer) -> list:
-    """The top 10 passages as the system ranks them (the reader's: those of its answer)."""
-    from rag.answer import AnswerSettings, collect_evidence
+def ranked_passages(system: str, app, question: str, answer, settings) -> list:
+    """The top 10 passages as the system ranks them: the cross-encoder's those of its answer,
+    a trained model's the best 20 hybrid ones reranked by its ranker (rag/rerank.py, as
+    `search` and `ask` show them), plain e5's reranked by the best sentence's similarity, and
+    "hybrid" the hybrid search's own order."""
+    from rag.answer import collect_evidence
+    from rag.answer_model import load_model
     from rag.reader.candidates import PASSAGES
-    from rag.reader.weigh import rerank
+    from rag.reader.weigh import rerank as by_best_sentence
+    from rag.rerank import POOL, rerank
 
     if system == "cross-encoder":
         return list(answer.passages[:10])
-    if system != "e5":
+    if system == "hybrid":
         return app.retriever.search(question, k=10)
-    passages = app.retriever.search(question, k=PASSAGES)
-    evidence = collect_evidence(question, passages, app.retriever, AnswerSettings())
-    scored = [replace(ev, score=ev.similarity) for ev in evidence]
-    return rerank(passages, scored)[:10]
+    pool = POOL if system != "e5" else PASSAGES
+    passages = app.retriever.search(question, k=pool)
+    evidence = collect_evidence(question, passages, app.retriever, settings)
+    if system == "e5":
+        scored = [replace(ev, score=ev.similarity) for ev in evidence]
+        return by_best_sentence(passages, scored)[:10]
+    embedder = app.index.embedder.name
+    model = (
+        load_model(embedder, Path(settings.model_file))
+        if settings.model_file
+        else load_model(embedder)
+    )
+    if model is None or not evidence:
+        return passages[:10]
+    return rerank(model, question, passages, evidence, app.retriever)[:10]
 
 
 def run_system(system: str, app, questions) -> dict:
@@ -100,7 +117,8 @@ def run_with(system: str, app, questions, settings) -> dict:
     from rag.evaluate import calibration_error
 
     ask(questions[0].question, app.retriever, app.index.documents, settings=settings)  # warm
-    hits5 = rr = 0.0
+    hits5 = {"": 0.0, "hybrid": 0.0}  # the system's passage order, and the hybrid one
+    rr = dict(hits5)
     n_ans = answered = with_ev = n_un = refused = 0
     probs, labels, latencies = [], [], []
     failures = []
@@ -113,12 +131,16 @@ def run_with(system: str, app, questions, settings) -> dict:
             labels.append(float(q.answerable))
         if q.answerable:
             n_ans += 1
-            ranked = ranked_passages(system, app, q.question, answer)
-            first = next(
-                (i + 1 for i, p in enumerate(ranked) if expected_in(p.text, q.evidence)), None
-            )
-            hits5 += first is not None and first <= 5
-            rr += 1.0 / first if first else 0.0
+            for key, ranked in (
+                ("", ranked_passages(system, app, q.question, answer, settings)),
+                ("hybrid", ranked_passages("hybrid", app, q.question, answer, settings)),
+            ):
+                first = next(
+                    (i + 1 for i, p in enumerate(ranked) if expected_in(p.text, q.evidence)),
+                    None,
+                )
+                hits5[key] += first is not None and first <= 5
+                rr[key] += 1.0 / first if first else 0.0
             answered += answer.grounded
             ok = answer.grounded and any(expected_in(c.quote, q.evidence) for c in answer.citations)
             with_ev += ok
@@ -132,8 +154,10 @@ def run_with(system: str, app, questions, settings) -> dict:
     order = sorted(latencies)
     out = {
         "answerable": n_ans,
-        "recall@5": round(hits5 / max(n_ans, 1), 4),
-        "mrr@10": round(rr / max(n_ans, 1), 4),
+        "recall@5": round(hits5[""] / max(n_ans, 1), 4),
+        "mrr@10": round(rr[""] / max(n_ans, 1), 4),
+        "recall@5 hybrid": round(hits5["hybrid"] / max(n_ans, 1), 4),
+        "mrr@10 hybrid": round(rr["hybrid"] / max(n_ans, 1), 4),
         "answered": round(answered / max(n_ans, 1), 4),
         "expected_sentence_cited": round(with_ev / max(n_ans, 1), 4),
         "unanswerable": n_un,

@@ -138,6 +138,7 @@ class AnswerSettings:
     benchmarks/answer_quality.py --calibrate)."""
 
     passages: int = 8  # passages an answer shows (and the cited ones beyond them)
+    rerank: int = 20  # hybrid passages the trained reader reranks (rag/rerank.py); 0: none
     max_statements: int = 4
     max_statements_structured: int = 10
     min_score: float = MIN_SCORE

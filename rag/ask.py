@@ -27,6 +27,7 @@ from .documents import DocumentStore
 from .models import Passage
 from .parts import split_parts
 from .refusal import Judgement, judge
+from .rerank import rerank
 from .retrieve import Retriever
 
 REFUSAL = (
@@ -220,7 +221,8 @@ def weigh(
     years: Sequence[int] | None = None,
 ) -> tuple[list[Passage], Judgement, AnswerModel | None]:
     """Retrieve passages and judge their sentences: the judgement holds the evidence in the
-    order answerers see it (the trained ranker's, when it applies to this embedder)."""
+    order answerers see it (the trained ranker's, when it applies to this embedder), and the
+    passages come reranked by it (:mod:`rag.rerank`) where it applies and ``settings.rerank``."""
     model = None
     if settings.use_model:
         name = retriever.index.embedder.name
@@ -228,10 +230,14 @@ def weigh(
             load_model(name, Path(settings.model_file)) if settings.model_file else load_model(name)
         )
     candidates = model.candidate_passages if model is not None else settings.passages
+    pool = settings.rerank if model is not None else 0
     passages, evidence = candidate_evidence(
-        question, retriever, settings, candidates, reports, years
+        question, retriever, settings, max(candidates, pool), reports, years
     )
-    verdict = judge(question, evidence, retriever.index.term_stats(), settings.min_score, model)
+    judged = [ev for ev in evidence if ev.rank < candidates]  # what the reader was trained on
+    verdict = judge(question, judged, retriever.index.term_stats(), settings.min_score, model)
+    if pool and evidence and model is not None:
+        passages = rerank(model, question, passages, evidence, retriever)
     return passages[: settings.passages], verdict, model
 
 

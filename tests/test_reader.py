@@ -135,7 +135,13 @@ def test_candidate_label_follows_the_evidence(
 
 
 @pytest.mark.parametrize(
-    "path", ["tests/data/gold_ask_holdout.yaml", "tests/data/reader/blind/batch1.yaml"]
+    "path",
+    [
+        "tests/data/gold_ask_holdout.yaml",
+        "tests/data/reader/blind/blind.yaml",
+        "tests/data/reader/blind2/blind2.yaml",
+        "tests/data/reader/foreign/questions_a.yaml",
+    ],
 )
 def test_training_refuses_held_out_sets(path: str) -> None:
     from pathlib import Path

@@ -150,10 +150,17 @@ def _pages(p: Any) -> str:
 def cmd_search(args: argparse.Namespace) -> int:
     if not args.query.strip():
         raise CliError('the query is empty: watwerkt search "ouderbetrokkenheid"')
+    from rag.rerank import POOL, reranked_search
+
     app = _app(args)
     app.ensure_index()
-    results = app.retriever.search(
-        args.query, k=args.k, reports=args.report or None, years=args.year or None
+    results = reranked_search(
+        args.query,
+        app.retriever,
+        k=args.k,
+        reports=args.report or None,
+        years=args.year or None,
+        pool=0 if args.hybrid else POOL,
     )
     data = {
         "query": args.query,
@@ -501,6 +508,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.what == "coding":
         return cmd_eval_coding(args)
     from rag.evaluate import evaluate_retrieval, load_gold
+    from rag.rerank import POOL, reranked_search
 
     gold_path = Path(args.gold) if args.gold else _default_gold()
     if gold_path is None or not gold_path.exists():
@@ -509,7 +517,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     app = _app(args)
     app.ensure_index()
     texts = [t for t, _ in app.index.records().values()]
-    report = evaluate_retrieval(gold, lambda q, k: app.retriever.search(q, k=k), texts)
+    pool = 0 if args.hybrid else POOL
+    report = evaluate_retrieval(
+        gold, lambda q, k: reranked_search(q, app.retriever, k=k, pool=pool), texts
+    )
     data = {"gold": str(gold_path), "collection": app.index.name, **report.as_dict()}
     failed = (args.min_recall5 is not None and report.recall[5] < args.min_recall5) or (
         args.min_mrr is not None and report.mrr10 < args.min_mrr
@@ -607,14 +618,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "search",
         parents=[common],
-        help="find passages (hybrid search)",
-        description="Hybrid search (e5 embeddings + Dutch BM25). Builds the index "
-        "from the bundled corpus on first use.",
+        help="find passages (hybrid search, reranked by the reader)",
+        description="Hybrid search (e5 embeddings + Dutch BM25); its best 20 passages "
+        "reranked by the trained reader (each by its best sentence), as `ask` shows them. "
+        "Builds the index from the bundled corpus on first use.",
     )
     p.add_argument("query", metavar="QUERY", help="a question or keywords, Dutch or English")
     p.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
     p.add_argument("--report", action="append", help="only this report id (repeatable)")
     p.add_argument("--year", action="append", type=int, help="only reports of this year")
+    p.add_argument("--hybrid", action="store_true", help="the hybrid order, not reranked")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser(
@@ -693,6 +706,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gold", help="gold YAML (default tests/data/gold_retrieval.yaml)")
     p.add_argument("--min-recall5", type=float, help="exit 1 when recall@5 is below this")
     p.add_argument("--min-mrr", type=float, help="exit 1 when MRR@10 is below this")
+    p.add_argument(
+        "--hybrid", action="store_true", help="retrieval: the hybrid search alone, not reranked"
+    )
     p.add_argument("--dev", help="coding: development set YAML (default: built in)")
     p.add_argument("--codebook", help="coding: codebook (default: built in)")
     p.add_argument("--folds", type=int, default=5, help="coding: folds (default 5)")

@@ -147,7 +147,9 @@ def _ask_one(
         settings = replace(settings, keep_ratio=model.keep_ratio)
     structured = cmo.wants_cmo(question)
     if structured and verdict.grounded:
-        weighed = [*passages, *(ev.passage for ev in evidence)]  # no chunk is read twice
+        # no chunk is read twice: those whose sentences were weighed (not the reranked ones
+        # shown from beyond the judged passages: a synthesis chunk among them is read here)
+        weighed = [ev.passage for ev in evidence]
         extra = synthesis_passages(retriever, evidence[:3], weighed, reports, years)
         more = collect_evidence(question, extra, retriever, settings)
         if reader is not None:

@@ -73,8 +73,7 @@ def ranked_passages(system: str, app, question: str, answer, settings) -> list:
     from rag.answer import collect_evidence
     from rag.answer_model import load_model
     from rag.reader.candidates import PASSAGES
-    from rag.reader.weigh import rerank as by_best_sentence
-    from rag.rerank import POOL, rerank
+    from rag.rerank import POOL, by_best_sentence, rerank
 
     if system == "cross-encoder":
         return list(answer.passages[:10])

@@ -21,14 +21,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-import numpy as np
-
 from .answer import AnswerSettings, Evidence, collect_evidence
 from .answer_model import AnswerModel, load_model, rank_evidence, sigmoid
 from .models import Passage
 from .retrieve import Retriever
 
 POOL = AnswerSettings().rerank  # hybrid passages the reader reranks
+
+
+def by_best_sentence(passages: Sequence[Passage], scored: Sequence[Evidence]) -> list[Passage]:
+    """``passages`` by the best ``score`` among their sentences in ``scored`` (higher is
+    better), each carrying that score; passages with no sentence scored follow in hybrid order
+    with score 0. Whoever scores the sentences (the trained ranker, the cross-encoder, plain e5
+    similarity) reranks through here."""
+    best: dict[str, float] = {}
+    for ev in scored:
+        cid = ev.passage.chunk_id
+        best[cid] = max(best.get(cid, ev.score), ev.score)
+    order = sorted(
+        range(len(passages)),
+        key=lambda i: (passages[i].chunk_id not in best, -best.get(passages[i].chunk_id, 0.0), i),
+    )
+    return [replace(passages[i], score=best.get(passages[i].chunk_id, 0.0)) for i in order]
 
 
 def rerank(
@@ -38,19 +52,12 @@ def rerank(
     evidence: Sequence[Evidence],
     retriever: Retriever,
 ) -> list[Passage]:
-    """``passages`` by their best sentence in ``evidence`` (collected from them), each with the
-    ranker's probability-like score of that sentence (sigmoid of its logit) as its ``score``;
-    passages with no sentence weighed follow in hybrid order with score 0."""
+    """``passages`` by their best sentence in ``evidence`` (collected from them) as the trained
+    ranker scores it; a passage's ``score`` is the sigmoid of that sentence's ranker logit."""
     ranked, logits = rank_evidence(model, question, evidence, retriever.index.term_stats())
-    best: dict[str, float] = {}
-    for ev, logit in zip(ranked, logits, strict=True):
-        best.setdefault(ev.passage.chunk_id, float(logit))  # ranked: the first is its best
-    order = sorted(
-        range(len(passages)),
-        key=lambda i: (passages[i].chunk_id not in best, -best.get(passages[i].chunk_id, 0.0), i),
-    )
-    scores = dict(zip(best, sigmoid(np.asarray(list(best.values()))).tolist(), strict=True))
-    return [replace(passages[i], score=scores.get(passages[i].chunk_id, 0.0)) for i in order]
+    probability = sigmoid(logits)
+    scored = [replace(ev, score=float(p)) for ev, p in zip(ranked, probability, strict=True)]
+    return by_best_sentence(passages, scored)
 
 
 def reranked_search(

@@ -12,6 +12,7 @@ from ..answer import AnswerSettings, Evidence, collect_evidence
 from ..answer_features import content_terms
 from ..models import Passage
 from ..refusal import Judgement, rule_problems, unknown_topic
+from ..rerank import by_best_sentence
 from ..retrieve import Retriever
 from .candidates import KEEP, PASSAGES, Candidate, from_evidence
 from .reader import Reader
@@ -33,15 +34,6 @@ def scored_evidence(
     ]
     scored.sort(key=lambda ev: -ev.score)
     return scored, candidates, probs
-
-
-def rerank(passages: Sequence[Passage], scored: Sequence[Evidence]) -> list[Passage]:
-    """Passages by their best sentence's reader score; unscored ones after, in hybrid order."""
-    best: dict[str, float] = {}
-    for ev in scored:
-        best[ev.passage.chunk_id] = max(best.get(ev.passage.chunk_id, 0.0), ev.score)
-    order = sorted(range(len(passages)), key=lambda i: (-best.get(passages[i].chunk_id, -1.0), i))
-    return [passages[i] for i in order]
 
 
 def weigh_with_reader(
@@ -70,5 +62,5 @@ def weigh_with_reader(
     if p < reader.threshold:
         reasons.append(f"the reader finds no answer (answerability {p:.2f} < {reader.threshold})")
         reasons.extend(problems)
-    ranked = rerank(passages, scored)[: settings.passages]
+    ranked = by_best_sentence(passages, scored)[: settings.passages]
     return ranked, Judgement(not reasons, p, tuple(reasons), tuple(scored))

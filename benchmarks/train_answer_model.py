@@ -74,6 +74,9 @@ MAX_MEAN_CITED = 3.5  # statements per answer, on average
 # AUC answerable vs not 0.926 against 0.927, at half the cost (2026-12-01; 4: 0.927, 93 % the
 # same; 8: 0.927, 99 %). ``--cross-check`` prints these figures for the dev questions it fits on.
 CHECK_CANDIDATES = 6
+# ... chosen by the cheap score ("cheap") or by the ranker ("ranker": what the answer would
+# cite); ``--cross-check`` prints both orders' figures on the dev questions.
+CHECK_ORDER = "cheap"
 MIN_ANSWERED = 0.90  # share of answerable questions the refusal threshold must still answer
 # Hybrid passages whose sentences the reader weighs (an answer shows the first 8). 8 / 14 / 20
 # passages hold an answering sentence for 88.0 / 90.6 / 92.9 % of the answerable training
@@ -348,7 +351,15 @@ def model_p(model, items: list[Item], stats) -> np.ndarray:
     return model.answerable.proba(rows)
 
 
-def fit_cross_check(items: list[Item], answer_p: np.ndarray, veto: bool, threshold: float):
+def fit_cross_check(
+    items: list[Item],
+    answer_p: np.ndarray,
+    veto: bool,
+    threshold: float,
+    rank: list[np.ndarray],
+    order: str = CHECK_ORDER,
+    keep: int = CHECK_CANDIDATES,
+):
     """The cross-check with the shipped cross-encoder (rag/reader/), fitted on questions the
     cross-encoder never trained on (the reader sets' dev split with the model's out-of-fold
     answerability, and ``check_dev_sets`` with the fitted model's): Platt scaling of [the
@@ -366,21 +377,43 @@ def fit_cross_check(items: list[Item], answer_p: np.ndarray, veto: bool, thresho
         return None
     reader = weights_fingerprint()
     cross_encoder = E5Reader()
-    # every item has evidence (collect skips the rest); candidates best first by the cheap score
-    logits = [cross_encoder.logits(it.question, from_evidence(it.evidence, KEEP)) for it in items]
+    # every item has evidence (collect skips the rest, and it is sorted by the cheap score):
+    # the cross-encoder reads the best KEEP by the cheap score and the ranker's best 8, once
+    cheap_of: list[list[int]] = []
+    ranker_of: list[list[int]] = []
+    margin_of: list[dict[int, float]] = []
+    for it, lg in zip(items, rank, strict=True):
+        cheap_of.append(list(range(min(KEEP, len(it.evidence)))))
+        ranker_of.append([int(i) for i in np.argsort(-lg, kind="stable")[:8]])
+        read = sorted(set(cheap_of[-1]) | set(ranker_of[-1]))
+        candidates = from_evidence([it.evidence[i] for i in read], len(read))
+        margins_read = cross_encoder.logits(it.question, candidates)
+        by_start = {
+            (c.passage.chunk_id, c.start): float(m)
+            for c, m in zip(candidates, margins_read, strict=True)
+        }
+        margin_of.append(
+            {i: by_start[(it.evidence[i].passage.chunk_id, it.evidence[i].start)] for i in read}
+        )
     y = np.asarray([float(it.answerable) for it in items])
-    for keep in (4, 6, 8, KEEP):  # how many candidates the check reads: CHECK_CANDIDATES
-        best = np.asarray([lg[:keep].max() for lg in logits])
-        same = np.mean(best == np.asarray([lg.max() for lg in logits]))
-        print(f"  best margin of the first {keep}: AUC {auc(best, y):.4f}, the same: {same:.3f}")
-    margins = [float(lg[:CHECK_CANDIDATES].max()) for lg in logits]
+
+    def best_of(which: str, k: int) -> np.ndarray:
+        chosen = cheap_of if which == "cheap" else ranker_of
+        return np.asarray(
+            [max(m[i] for i in c[:k]) for m, c in zip(margin_of, chosen, strict=True)]
+        )
+
+    for which in ("cheap", "ranker"):  # what the check reads: CHECK_ORDER, CHECK_CANDIDATES
+        for k in (3, 4, 6, 8):
+            print(f"  best margin of the {which} first {k}: AUC {auc(best_of(which, k), y):.4f}")
+    margins = best_of(order, keep).tolist()
     decided = np.asarray([not ((veto and it.type_problem) or it.off_topic) for it in items])
     q = np.clip(answer_p, 1e-6, 1 - 1e-6)
     x = np.c_[np.log(q / (1 - q)), np.asarray(margins, dtype=float)]
 
     def combined(weights: np.ndarray, rows: np.ndarray) -> np.ndarray:
         a, b, c = (float(v) for v in weights)
-        return CrossCheck((a, b, c), 0.5, reader, CHECK_CANDIDATES).combine_rows(rows)
+        return CrossCheck((a, b, c), 0.5, reader, keep, order).combine_rows(rows)
 
     folds = np.asarray([it.fold for it in items])  # out of fold on dev, then fitted on all
     cv = answer_p.copy()
@@ -398,7 +431,10 @@ def fit_cross_check(items: list[Item], answer_p: np.ndarray, veto: bool, thresho
     for t in np.linspace(0.05, 0.95, 91):
         if np.mean(answered(cv, t, decided)[answerable]) >= MIN_ANSWERED:
             cut = float(t)
-    print(f"== cross-check with the cross-encoder ({reader}), {len(items)} dev questions")
+    print(
+        f"== cross-check with the cross-encoder ({reader}), {len(items)} dev questions, "
+        f"its {keep} best candidates by the {order} order"
+    )
     ruled = np.where(decided, 1.0, 0.0)  # what a rule refuses first counts as refused
     print(
         f"  AUC answerable vs not (a rule's refusal as 0): model "
@@ -415,14 +451,15 @@ def fit_cross_check(items: list[Item], answer_p: np.ndarray, veto: bool, thresho
         )
     print(f"  weights (log-odds, margin, bias) {np.round(weights, 3).tolist()}")
     a, b, c = (float(v) for v in weights)
-    return CrossCheck(
-        (round(a, 6), round(b, 6), round(c, 6)), round(cut, 3), reader, CHECK_CANDIDATES
-    )
+    return CrossCheck((round(a, 6), round(b, 6), round(c, 6)), round(cut, 3), reader, keep, order)
 
 
-def check_on_dev(app, items: list[Item], answer_p: np.ndarray, model, veto: bool, args):
+def check_on_dev(
+    app, items: list[Item], answer_p: np.ndarray, oof: list[np.ndarray], model, veto: bool, args
+):
     """The cross-check fitted on every question neither reader trained on: the reader sets'
-    dev split (out-of-fold answerability) and the check-dev sets (the fitted model's)."""
+    dev split (out-of-fold answerability and ranker logits) and the check-dev sets (the fitted
+    model's); both candidate orders are measured, ``CHECK_ORDER`` is fitted."""
     from rag.reader.data import check_dev_sets, load_questions, split_of
 
     stats = app.index.term_stats()
@@ -432,7 +469,11 @@ def check_on_dev(app, items: list[Item], answer_p: np.ndarray, model, veto: bool
     print(f"cross-check dev: {len(dev)} reader-set dev questions, {len(extra)} check-dev ones")
     dev_items = [items[i] for i in dev] + extra
     dev_p = np.r_[answer_p[dev], model_p(model, extra, stats)]
-    return fit_cross_check(dev_items, dev_p, veto, model.threshold)
+    dev_rank = [oof[i] for i in dev] + [rank_logits(model.ranker, it) for it in extra]
+    for order, keep in (("cheap", 6), ("ranker", 4)):  # measured side by side
+        if (order, keep) != (CHECK_ORDER, CHECK_CANDIDATES):
+            fit_cross_check(dev_items, dev_p, veto, model.threshold, dev_rank, order, keep)
+    return fit_cross_check(dev_items, dev_p, veto, model.threshold, dev_rank)
 
 
 def report(items, logits, scores_of, answer_p, label: str):
@@ -556,7 +597,8 @@ def main() -> int:
         candidate_passages=CANDIDATE_PASSAGES,
     )
     if args.cross_check:
-        model = replace(model, cross_check=check_on_dev(app, items, answer_p, model, veto, args))
+        check = check_on_dev(app, items, answer_p, oof, model, veto, args)
+        model = replace(model, cross_check=check)
     if not args.dry_run:
         model.save(args.out)
         print(f"written {args.out} and its .npz")

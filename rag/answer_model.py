@@ -243,6 +243,9 @@ class CrossCheck:
     threshold: float  # answer when the combined probability is at least this
     reader: str  # the cross-encoder it was fitted with (its weights' fingerprint)
     candidates: int = 12  # how many of the best candidate sentences the cross-encoder reads
+    # best by what: "cheap" (e5 similarity and shared words, as collected; the first
+    # cross-checks) or "ranker" (the trained ranker's order: what the answer would cite)
+    order: str = "cheap"
 
     def combine(self, p: float, margin: float) -> float:
         q = float(np.clip(p, 1e-6, 1 - 1e-6))
@@ -259,13 +262,17 @@ class CrossCheck:
             "threshold": self.threshold,
             "reader": self.reader,
             "candidates": self.candidates,
+            "order": self.order,
         }
 
     @classmethod
     def from_state(cls, state: dict) -> CrossCheck:
         a, b, c = (float(w) for w in state["weights"])
         keep = int(state.get("candidates", 12))  # the first cross-checks read 12
-        return cls((a, b, c), float(state["threshold"]), str(state["reader"]), keep)
+        order = str(state.get("order", "cheap"))
+        if order not in ("cheap", "ranker"):
+            raise ValueError(f"unknown candidate order {order!r}")
+        return cls((a, b, c), float(state["threshold"]), str(state["reader"]), keep, order)
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,18 +420,36 @@ def load_model(embedder: str, path: Path = MODEL_PATH) -> AnswerModel | None:
     return model if model is not None and model.embedder == embedder else None
 
 
+def check_candidates(
+    check: CrossCheck, evidence: Sequence[Evidence], ranked: Sequence[Evidence]
+) -> list[Evidence]:
+    """The sentences the cross-check reads, as collected (their ``score`` the cheap one, which
+    the cross-encoder reads as its prior): the best ``check.candidates`` by the cheap score, or
+    by the ranker (``ranked``: the ranker's order) for a check fitted that way."""
+    if check.order != "ranker":
+        return sorted(evidence, key=lambda ev: -ev.score)[: check.candidates]
+    collected = {(ev.passage.chunk_id, ev.start): ev for ev in evidence}
+    return [collected[(ev.passage.chunk_id, ev.start)] for ev in ranked[: check.candidates]]
+
+
 def checked_answerability(
-    model: AnswerModel, question: str, evidence: Sequence[Evidence], p: float
+    model: AnswerModel,
+    question: str,
+    evidence: Sequence[Evidence],
+    p: float,
+    ranked: Sequence[Evidence] = (),
 ) -> tuple[float, float]:
     """The answerability and the threshold it must reach: the model's own, or combined with
-    the cross-encoder's best margin over ``evidence`` (as collected) where the model carries a
-    cross-check and the reader here has the weights it was fitted with."""
+    the cross-encoder's best margin over the check's candidates (``evidence`` as collected,
+    ``ranked`` as the ranker orders it) where the model carries a cross-check and the reader
+    here has the weights it was fitted with."""
     if model.cross_check is None:
         return p, model.threshold
     from .reader.reader import best_margin
 
     check = model.cross_check
-    margin = best_margin(question, evidence, check.reader, keep=check.candidates)
+    chosen = check_candidates(check, evidence, ranked)
+    margin = best_margin(question, chosen, check.reader, keep=len(chosen))
     if margin is None:
         return p, model.threshold
     return check.combine(p, margin), check.threshold

@@ -90,7 +90,7 @@ def judge(
         ranked, logits = rank_evidence(model, question, evidence, stats)
         p = model.answerability(question, ranked, logits, stats, bool(rules))
         if not (off or (rules and model.rules_veto)):  # refused before the model otherwise
-            p, threshold = checked_answerability(model, question, evidence, p)
+            p, threshold = checked_answerability(model, question, evidence, p, ranked)
         else:
             threshold = model.threshold
         weak = p < threshold

@@ -39,7 +39,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = Path(__file__).with_name("data") / "reader"
-FIRST_TUNED = 8  # layers 8-11 and the head are fine-tuned; 0..7 stay e5-small's
+FIRST_TUNED = 8  # layers 8-11 and the head are fine-tuned; 0..7 stay e5-small's (--first-tuned)
 SEED = 13
 LR_LAYERS = 1e-4
 LR_HEAD = 1e-3
@@ -94,14 +94,16 @@ def build_examples(app, questions) -> list[Example]:
     return out
 
 
-def cache_bottom(model, rows: list[list[int]], batch: int = 32) -> list:
+def cache_bottom(
+    model, rows: list[list[int]], batch: int = 32, first_tuned: int = FIRST_TUNED
+) -> list:
     """Hidden states after the frozen layers, per pair (fp16), with int8 matmuls."""
     import torch
 
     from rag.reader.base import pad
 
     frozen = copy.deepcopy(model)
-    frozen.layers = frozen.layers[:FIRST_TUNED]
+    frozen.layers = frozen.layers[:first_tuned]
     frozen.head = torch.nn.Identity()
     frozen = torch.ao.quantization.quantize_dynamic(frozen, {torch.nn.Linear}, dtype=torch.qint8)
     out: list = [None] * len(rows)
@@ -120,7 +122,9 @@ def cache_bottom(model, rows: list[list[int]], batch: int = 32) -> list:
     return out
 
 
-def top_forward(model, cached: list, idx: list[int], priors: list[float]):
+def top_forward(
+    model, cached: list, idx: list[int], priors: list[float], first_tuned: int = FIRST_TUNED
+):
     import torch
 
     width = max(cached[i].shape[0] for i in idx)
@@ -131,7 +135,7 @@ def top_forward(model, cached: list, idx: list[int], priors: list[float]):
         hidden[j, :n] = cached[i].float()
         mask[j, :n] = 1
     prior = torch.tensor([priors[i] for i in idx])
-    return model.pool(model.run_layers(hidden, mask, start=FIRST_TUNED), mask, prior)
+    return model.pool(model.run_layers(hidden, mask, start=first_tuned), mask, prior)
 
 
 def listwise_loss(logits, null, examples: list[Example]):
@@ -186,6 +190,12 @@ def main(argv: list[str] | None = None) -> int:
         help="do not give the head the candidates' cheap score (given by default)",
     )
     parser.add_argument("--lr", type=float, default=LR_LAYERS, help="for the tuned layers")
+    parser.add_argument(
+        "--first-tuned",
+        type=int,
+        default=FIRST_TUNED,
+        help="the first of the layers fine-tuned (default %(default)s: layers 8-11)",
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument(
         "--examples",
@@ -255,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         float(np.mean([len(r) for r in rows])),
         time.time() - started,
     )
-    cached = cache_bottom(model, rows)
+    cached = cache_bottom(model, rows, first_tuned=args.first_tuned)
     groups: list[list[int]] = [[] for _ in examples]
     for i, k in enumerate(owner):
         groups[k].append(i)
@@ -263,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     for p in model.parameters():
         p.requires_grad_(False)
     null = torch.nn.Parameter(torch.zeros(()))  # the logit of "no candidate answers"
-    layers = list(model.layers[FIRST_TUNED:].parameters())
+    layers = list(model.layers[args.first_tuned :].parameters())
     head = [*model.head.parameters(), null]
     for p in layers + head:
         p.requires_grad_(True)
@@ -286,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         for at in range(0, len(train), QUESTIONS_PER_STEP):
             step = train[at : at + QUESTIONS_PER_STEP]
             idx = [i for k in step for i in groups[k]]
-            logits = top_forward(model, cached, idx, priors)
+            logits = top_forward(model, cached, idx, priors, args.first_tuned)
             loss = listwise_loss(logits, null, [examples[k] for k in step])
             optimiser.zero_grad()
             loss.backward()
@@ -304,17 +314,19 @@ def main(argv: list[str] | None = None) -> int:
     dev_logits = np.zeros(len(rows))
     with torch.no_grad():
         for k in dev:
-            dev_logits[groups[k]] = top_forward(model, cached, groups[k], priors).numpy()
+            dev_logits[groups[k]] = top_forward(
+                model, cached, groups[k], priors, args.first_tuned
+            ).numpy()
     dev_logits -= float(null.detach())  # margins over "no answer", as the reader reports them
     figures, calibration = evaluate_dev(examples, {k: groups[k] for k in dev}, dev_logits)
     log.info("dev: %s", figures)
 
     args.out.mkdir(parents=True, exist_ok=True)
-    weights: dict[str, Any] = tuned_state(model, FIRST_TUNED)
+    weights: dict[str, Any] = tuned_state(model, args.first_tuned)
     np.savez_compressed(args.out / "reader.npz", **weights)
     meta = {
         "base": fingerprint(file),
-        "first_tuned": FIRST_TUNED,
+        "first_tuned": args.first_tuned,
         "candidates": KEEP,
         "null": round(float(null.detach()), 6),
         "calibration": {"features": ["best_margin", "rule_problems"], "weights": calibration},

@@ -221,8 +221,31 @@ def test_cross_check_round_trips_and_raises_with_the_margin(tmp_path) -> None:
     assert check.combine(0.9, 0.0) > check.combine(0.2, 0.0)
     assert np.isclose(check.combine(0.5, 0.0), 1 / (1 + np.exp(0.2)))
     # a cross-check written before it said how many candidates it reads read 12
-    old = {k: v for k, v in check.state().items() if k != "candidates"}
+    old = {k: v for k, v in check.state().items() if k not in ("candidates", "order")}
     assert CrossCheck.from_state(old).candidates == 12
+    assert CrossCheck.from_state(old).order == "cheap"
+    by_ranker = replace(check, candidates=4, order="ranker")
+    assert CrossCheck.from_state(by_ranker.state()) == by_ranker
+    with pytest.raises(ValueError, match="order"):
+        CrossCheck.from_state({**by_ranker.state(), "order": "random"})
+
+
+def test_a_ranker_ordered_check_reads_what_the_ranker_puts_first(built_app) -> None:
+    from rag.answer import AnswerSettings, candidate_evidence
+    from rag.answer_model import CrossCheck, check_candidates, load_model, rank_evidence
+
+    model = load_model(built_app.index.embedder.name)
+    assert model is not None
+    question = "Hoeveel jongeren zijn via de alliantie Kansen geplaatst?"
+    evidence = candidate_evidence(question, built_app.retriever, AnswerSettings(), 8)[1]
+    ranked, _ = rank_evidence(model, question, evidence, built_app.index.term_stats())
+    cheap = check_candidates(CrossCheck((1, 1, 0), 0.5, "x", 4), evidence, ranked)
+    assert cheap == sorted(evidence, key=lambda ev: -ev.score)[:4]
+    chosen = check_candidates(CrossCheck((1, 1, 0), 0.5, "x", 4, "ranker"), evidence, ranked)
+    key = [(ev.passage.chunk_id, ev.start) for ev in chosen]
+    assert key == [(ev.passage.chunk_id, ev.start) for ev in ranked[:4]]
+    # as collected, so the cross-encoder reads their cheap score as its prior
+    assert all(ev in evidence for ev in chosen)
 
 
 def test_a_cross_check_fitted_with_other_weights_is_not_applied(built_app) -> None:

@@ -73,16 +73,15 @@ def ranked_passages(system: str, app, question: str, answer, settings) -> list:
     from rag.answer import collect_evidence
     from rag.answer_model import load_model
     from rag.reader.candidates import PASSAGES
-    from rag.rerank import POOL, by_best_sentence, rerank
+    from rag.rerank import by_best_sentence, reranked_search
 
     if system == "cross-encoder":
         return list(answer.passages[:10])
     if system == "hybrid":
         return app.retriever.search(question, k=10)
-    pool = POOL if system != "e5" else PASSAGES
-    passages = app.retriever.search(question, k=pool)
-    evidence = collect_evidence(question, passages, app.retriever, settings)
     if system == "e5":
+        passages = app.retriever.search(question, k=PASSAGES)
+        evidence = collect_evidence(question, passages, app.retriever, settings)
         scored = [replace(ev, score=ev.similarity) for ev in evidence]
         return by_best_sentence(passages, scored)[:10]
     embedder = app.index.embedder.name
@@ -91,9 +90,9 @@ def ranked_passages(system: str, app, question: str, answer, settings) -> list:
         if settings.model_file
         else load_model(embedder)
     )
-    if model is None or not evidence:
-        return passages[:10]
-    return rerank(model, question, passages, evidence, app.retriever)[:10]
+    if model is None:  # no trained model for this embedder: the hybrid order
+        return app.retriever.search(question, k=10)
+    return reranked_search(question, app.retriever, k=10, model=model)
 
 
 def run_system(system: str, app, questions) -> dict:

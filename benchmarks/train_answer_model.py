@@ -351,31 +351,18 @@ def model_p(model, items: list[Item], stats) -> np.ndarray:
     return model.answerable.proba(rows)
 
 
-def fit_cross_check(
-    items: list[Item],
-    answer_p: np.ndarray,
-    veto: bool,
-    threshold: float,
-    rank: list[np.ndarray],
-    order: str = CHECK_ORDER,
-    keep: int = CHECK_CANDIDATES,
-):
-    """The cross-check with the shipped cross-encoder (rag/reader/), fitted on questions the
-    cross-encoder never trained on (the reader sets' dev split with the model's out-of-fold
-    answerability, and ``check_dev_sets`` with the fitted model's): Platt scaling of [the
-    model's log-odds, the cross-encoder's best margin] over the questions the model decides
-    (a rule or the off-topic check refuses the others first), and the highest threshold that
-    still answers ``MIN_ANSWERED`` of the answerable ones, out of fold."""
-    from rag.answer_model import CrossCheck
-    from rag.evaluate import calibration_error
+def dev_margins(items: list[Item], rank: list[np.ndarray]):
+    """The shipped cross-encoder's margins over "no answer" on the dev questions, read once:
+    its fingerprint and ``best(order, k)``, the best margin among each question's first ``k``
+    candidates by the cheap score ("cheap") or by the ranker logits ``rank`` ("ranker");
+    None (said why) where the cross-encoder cannot run. Prints each order's AUC."""
     from rag.reader.candidates import KEEP, from_evidence
     from rag.reader.reader import E5Reader, reader_available, weights_fingerprint
-    from rag.train_reader import auc, platt
+    from rag.train_reader import auc
 
     if problem := reader_available():
         print(f"no cross-check: {problem}")
         return None
-    reader = weights_fingerprint()
     cross_encoder = E5Reader()
     # every item has evidence (collect skips the rest, and it is sorted by the cheap score):
     # the cross-encoder reads the best KEEP by the cheap score and the ranker's best 8, once
@@ -395,18 +382,43 @@ def fit_cross_check(
         margin_of.append(
             {i: by_start[(it.evidence[i].passage.chunk_id, it.evidence[i].start)] for i in read}
         )
-    y = np.asarray([float(it.answerable) for it in items])
 
-    def best_of(which: str, k: int) -> np.ndarray:
-        chosen = cheap_of if which == "cheap" else ranker_of
+    def best(order: str, k: int) -> np.ndarray:
+        chosen = cheap_of if order == "cheap" else ranker_of
         return np.asarray(
             [max(m[i] for i in c[:k]) for m, c in zip(margin_of, chosen, strict=True)]
         )
 
-    for which in ("cheap", "ranker"):  # what the check reads: CHECK_ORDER, CHECK_CANDIDATES
+    y = np.asarray([float(it.answerable) for it in items])
+    for order in ("cheap", "ranker"):  # what the check reads: CHECK_ORDER, CHECK_CANDIDATES
         for k in (3, 4, 6, 8):
-            print(f"  best margin of the {which} first {k}: AUC {auc(best_of(which, k), y):.4f}")
-    margins = best_of(order, keep).tolist()
+            print(f"  best margin of the {order} first {k}: AUC {auc(best(order, k), y):.4f}")
+    return weights_fingerprint(), best
+
+
+def fit_cross_check(
+    items: list[Item],
+    answer_p: np.ndarray,
+    veto: bool,
+    threshold: float,
+    margins: np.ndarray,
+    reader: str,
+    order: str = CHECK_ORDER,
+    keep: int = CHECK_CANDIDATES,
+):
+    """The cross-check with the shipped cross-encoder (fingerprint ``reader``; ``margins``: its
+    best margin per question, read by ``dev_margins`` over the ``keep`` first candidates in
+    ``order``), fitted on questions the cross-encoder never trained on (the reader sets' dev
+    split with the model's out-of-fold answerability, and ``check_dev_sets`` with the fitted
+    model's): Platt scaling of [the model's log-odds, the cross-encoder's best margin] over
+    the questions the model decides (a rule or the off-topic check refuses the others first),
+    and the highest threshold that still answers ``MIN_ANSWERED`` of the answerable ones, out
+    of fold."""
+    from rag.answer_model import CrossCheck
+    from rag.evaluate import calibration_error
+    from rag.train_reader import auc, platt
+
+    y = np.asarray([float(it.answerable) for it in items])
     decided = np.asarray([not ((veto and it.type_problem) or it.off_topic) for it in items])
     q = np.clip(answer_p, 1e-6, 1 - 1e-6)
     x = np.c_[np.log(q / (1 - q)), np.asarray(margins, dtype=float)]
@@ -470,10 +482,16 @@ def check_on_dev(
     dev_items = [items[i] for i in dev] + extra
     dev_p = np.r_[answer_p[dev], model_p(model, extra, stats)]
     dev_rank = [oof[i] for i in dev] + [rank_logits(model.ranker, it) for it in extra]
+    read = dev_margins(dev_items, dev_rank)
+    if read is None:
+        return None
+    reader, best = read
     for order, keep in (("cheap", 6), ("ranker", 4)):  # measured side by side
         if (order, keep) != (CHECK_ORDER, CHECK_CANDIDATES):
-            fit_cross_check(dev_items, dev_p, veto, model.threshold, dev_rank, order, keep)
-    return fit_cross_check(dev_items, dev_p, veto, model.threshold, dev_rank)
+            margins = best(order, keep)
+            fit_cross_check(dev_items, dev_p, veto, model.threshold, margins, reader, order, keep)
+    margins = best(CHECK_ORDER, CHECK_CANDIDATES)
+    return fit_cross_check(dev_items, dev_p, veto, model.threshold, margins, reader)
 
 
 def report(items, logits, scores_of, answer_p, label: str):

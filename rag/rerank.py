@@ -67,11 +67,12 @@ def reranked_search(
     reports: Sequence[str] | None = None,
     years: Sequence[int] | None = None,
     pool: int = POOL,
+    model: AnswerModel | None = None,
 ) -> list[Passage]:
     """The ``k`` best passages for ``question``: the hybrid search's best ``max(pool, k)``
-    reranked by the reader; the hybrid order where no trained reader applies (another embedder)
-    or ``pool`` is 0."""
-    model = load_model(retriever.index.embedder.name)
+    reranked by the reader (``model``, by default the shipped one); the hybrid order where no
+    trained reader applies (another embedder) or ``pool`` is 0."""
+    model = model or load_model(retriever.index.embedder.name)
     if model is None or pool <= 0:
         return retriever.search(question, k=k, reports=reports, years=years)
     passages = retriever.search(question, k=max(pool, k), reports=reports, years=years)

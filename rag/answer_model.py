@@ -410,6 +410,18 @@ def _load(path: str, mtime: float) -> AnswerModel | None:
     )
 
 
+def warm_cross_check(path: Path = MODEL_PATH) -> None:
+    """Start loading the cross-encoder the model's cross-check reads (beside whatever the
+    caller does next: opening the index); nothing where the model carries no cross-check."""
+    try:
+        fingerprint = json.loads(path.read_text(encoding="utf-8"))["cross_check"]["reader"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    from .reader.reader import warm_checking_reader
+
+    warm_checking_reader(str(fingerprint))
+
+
 def load_model(embedder: str, path: Path = MODEL_PATH) -> AnswerModel | None:
     """The trained model when it was trained with ``embedder``, else None."""
     try:

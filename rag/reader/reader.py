@@ -8,6 +8,7 @@ in numpy (:mod:`rag.reader.forward`): training needs torch, reading does not.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -142,11 +143,38 @@ def weights_fingerprint(directory: Path = READER_DIR) -> str:
     return hashlib.sha1((directory / "reader.npz").read_bytes()).hexdigest()[:12]
 
 
+_CHECKING = threading.Lock()  # one load of the checking reader, whichever thread asks first
+
+
 @lru_cache(maxsize=2)
-def _checking_reader(directory: Path, fingerprint: str) -> E5Reader | None:
+def _cached_checking_reader(directory: Path, fingerprint: str) -> E5Reader | None:
     if reader_available(directory) is not None or weights_fingerprint(directory) != fingerprint:
         return None  # no weights, or weights the cross-check was not fitted with
     return E5Reader(directory)
+
+
+def _checking_reader(directory: Path, fingerprint: str) -> E5Reader | None:
+    """The cross-check's reader, loaded (once: a warm-up thread and ``ask`` share it)."""
+    with _CHECKING:
+        reader = _cached_checking_reader(directory, fingerprint)
+        if reader is not None:
+            reader.warm_up()
+        return reader
+
+
+def warm_checking_reader(fingerprint: str, directory: Path = READER_DIR) -> threading.Thread:
+    """Load the cross-check's reader in a daemon thread (a cold ``ask`` loads it while the index
+    opens instead of after); a load that fails is left for ``best_margin`` to report."""
+
+    def load() -> None:
+        try:
+            _checking_reader(directory, fingerprint)
+        except Exception:  # the answering thread meets it again and reports it
+            return
+
+    thread = threading.Thread(target=load, name="watwerkt-reader-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def best_margin(

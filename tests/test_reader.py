@@ -287,3 +287,31 @@ def test_a_cross_check_with_the_shipped_weights_decides_by_the_margin(built_app)
     # the trained cross-encoder sees an answer to the first and none to the second
     start, pie = margins.values()
     assert start > pie
+
+
+def test_the_shipped_model_carries_a_check_fitted_with_the_shipped_weights() -> None:
+    from rag.answer_model import MODEL_PATH, _load
+    from rag.reader.reader import weights_fingerprint
+
+    shipped = _load(str(MODEL_PATH), MODEL_PATH.stat().st_mtime)
+    assert shipped is not None and shipped.cross_check is not None
+    # a check whose fingerprint is not the shipped weights' is silently left out: this pins it
+    assert shipped.cross_check.reader == weights_fingerprint()
+
+
+def test_the_checking_reader_loads_once_in_a_warm_up_thread() -> None:
+    from rag.reader.reader import (
+        READER_DIR,
+        _checking_reader,
+        warm_checking_reader,
+        weights_fingerprint,
+    )
+
+    fingerprint = weights_fingerprint()
+    warm_checking_reader(fingerprint).join(timeout=120)
+    reader = _checking_reader(READER_DIR, fingerprint)
+    assert reader is not None and reader._model is not None  # loaded by the thread
+    assert _checking_reader(READER_DIR, fingerprint) is reader
+    # weights the check was not fitted with: nothing loads, and the thread raises nothing
+    warm_checking_reader("not-these-wts").join(timeout=60)
+    assert _checking_reader(READER_DIR, "not-these-wts") is None

@@ -66,16 +66,17 @@ def test_retrieval_quality_does_not_drop(reranked, gold, built_app):
     assert report.avg_passage_chars <= MAX_AVG_PASSAGE_CHARS, summary
 
 
-# Floors for `ask` (issues 3 and 9), 2 points below what benchmarks/answer_quality.py measured
-# with the trained reader on 2026-12-01 (evidence in a cited quote / unanswerable refused:
-# calibration 86.2% / 57.7%, ask-train 75.3% / 44.8%, held-out 85.5% / 83.8%; the logistic
-# model before it: 79.7 / 55.1, 65.6 / 51.7, 72.6 / 81.1: on ask-train, a training set, the
-# reader answers more and refuses less). The targets (90%) are not met yet; these floors keep
-# a change from making answers or refusals worse unnoticed.
+# Floors for `ask` (issues 3 and 9), 2 points below what the shipped reader measured with this
+# test's functions on 2026-12-02, with the cross-encoder's cross-check (evidence in a cited
+# quote / unanswerable refused: calibration 82.1% / 89.7%, ask-train 68.8% / 71.3%, held-out
+# 77.4-79.0% / 91.9%, one question flipping between runs; without the check, 2026-12-01:
+# 86.2 / 57.7, 75.3 / 44.8, 85.5 / 83.8: it refuses far more and cites 4-8 points less here;
+# benchmarks/README.md, the cross-encoder, step 11). The targets (90%) are not met yet; these
+# floors keep a change from making answers or refusals worse unnoticed.
 ANSWER_FLOORS = {
-    GOLD.name: {"answered_with_expected_evidence": 0.84, "refused": 0.55},
-    "gold_ask_train.yaml": {"answered_with_expected_evidence": 0.73, "refused": 0.42},
-    "gold_ask_holdout.yaml": {"answered_with_expected_evidence": 0.83, "refused": 0.81},
+    GOLD.name: {"answered_with_expected_evidence": 0.80, "refused": 0.87},
+    "gold_ask_train.yaml": {"answered_with_expected_evidence": 0.66, "refused": 0.69},
+    "gold_ask_holdout.yaml": {"answered_with_expected_evidence": 0.75, "refused": 0.89},
 }
 
 
@@ -108,23 +109,23 @@ def test_answer_quality_does_not_drop(name, built_app):
 # Floors: what the shipped reader measured there with this very test's functions (or
 # reader_eval.py, the same figures), less 2 points (ECE: plus 0.02); see benchmarks/README.md.
 BLIND_FLOORS = {
-    "blind/blind.yaml": {  # measured 2026-12-01 with benchmarks/answer_quality.py
-        "recall@5": 0.845,  # 0.865 reranked by the reader (rag/rerank.py; 2026-12-02)
-        "mrr@10": 0.754,  # 0.774 (hybrid order 0.751)
+    "blind/blind.yaml": {  # measured 2026-12-02 with benchmarks/reader_eval.py (cross-check)
+        "recall@5": 0.865,  # 0.885 reranked by the reader (rag/rerank.py)
+        "mrr@10": 0.762,  # 0.782 (hybrid order 0.751)
         "hybrid recall@5": 0.855,  # 0.875
-        "hybrid mrr@10": 0.733,  # 0.754
-        "answered_with_expected_evidence": 0.65,  # 0.67 (0.675 on 2026-12-02)
-        "refused": 0.60,  # 0.62
-        "ece": 0.08,  # 0.060
+        "hybrid mrr@10": 0.73,  # 0.751
+        "answered_with_expected_evidence": 0.665,  # 0.685 (0.675 without the check)
+        "refused": 0.84,  # 0.86 (0.62 without the check)
+        "ece": 0.073,  # 0.053
     },
-    "blind2/blind2.yaml": {  # measured 2026-12-02 with benchmarks/reader_eval.py
+    "blind2/blind2.yaml": {  # measured 2026-12-02 with benchmarks/reader_eval.py (cross-check)
         "recall@5": 0.865,  # 0.885 reranked
-        "mrr@10": 0.769,  # 0.789 (hybrid order 0.759)
+        "mrr@10": 0.761,  # 0.7815 (hybrid order 0.759)
         "hybrid recall@5": 0.86,  # 0.88
         "hybrid mrr@10": 0.739,  # 0.759
-        "answered_with_expected_evidence": 0.70,  # 0.72
-        "refused": 0.47,  # 0.49
-        "ece": 0.072,  # 0.052
+        "answered_with_expected_evidence": 0.705,  # 0.725 (0.725 without the check)
+        "refused": 0.74,  # 0.76 (0.49 without the check)
+        "ece": 0.077,  # 0.057
     },
 }
 
@@ -158,9 +159,10 @@ def test_blind_batch_figures_do_not_drop(name, built_app):
 FOREIGN = GOLD.parent / "reader" / "foreign"
 FOREIGN_FLOORS = {
     # 30 answerable and 15 unanswerable questions each: one question is 3.3 and 6.7 points, so
-    # the floor is one question below the figure measured on 2026-12-01 (in the comment)
-    "questions_a.yaml": {"answered_with_expected_evidence": 0.60, "refused": 0.33},  # .633, .40
-    "questions_b.yaml": {"answered_with_expected_evidence": 0.70, "refused": 0.26},  # .733, .333
+    # the floor is one question below the figure measured on 2026-12-02 with the cross-check
+    # (in the comment; without it: .633 / .40 and .733 / .333)
+    "questions_a.yaml": {"answered_with_expected_evidence": 0.566, "refused": 0.40},  # .60, .467
+    "questions_b.yaml": {"answered_with_expected_evidence": 0.633, "refused": 0.53},  # .667, .60
 }
 
 

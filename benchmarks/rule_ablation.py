@@ -1,8 +1,10 @@
 """Which answer-type rules earn their veto beside the trained reader (issue 9, point 4).
 
 Per rule of rag/answerability.py: on how many questions it fires, and of those how many the
-shipped answerability model alone would have answered (at its threshold): answerable ones the
-rule loses, unanswerable ones it refuses that the model would not. Two question sets: the
+shipped reader would have answered without the rule: its answerability model alone (at its
+threshold) and, where the model carries one, with the cross-encoder's cross-check (at the
+check's threshold, as ``ask`` decides): answerable ones the rule loses, unanswerable ones it
+refuses that the reader would not. Two question sets: the
 check-dev batch (tests/data/reader/dev/, never trained on) and the training questions (where
 the rules were written: optimistic). The answerability network is fitted only on questions
 the rules let through, so its probability for the questions a rule fires on is out of sample.
@@ -48,24 +50,31 @@ def rule_of(reason: str) -> str:
 
 
 def table(items, model, stats) -> dict[str, list[int]]:
-    """Per rule: [answerable fired, of which the model answers, unanswerable fired, ...]."""
-    from train_answer_model import model_p
+    """Per rule: [answerable fired, of which the model answers, of which the model with its
+    cross-check answers, unanswerable fired, ... , ...]."""
+    import numpy as np
+    from train_answer_model import model_p, rank_logits
 
+    from rag.answer_model import checked_answerability
     from rag.refusal import rule_problems, unknown_topic
 
     fired = [{rule_of(r) for r in rule_problems(it.question, it.evidence, stats)} for it in items]
     for it in items:
         it.type_problem = False  # the model's probability as if no rule had fired
     p = model_p(model, items, stats)
-    out: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    out: dict[str, list[int]] = defaultdict(lambda: [0] * 6)
     for it, rules, pi in zip(items, fired, p, strict=True):
-        if unknown_topic(it.question, stats):
+        if not rules or unknown_topic(it.question, stats):
             continue
+        order = np.argsort(-rank_logits(model.ranker, it), kind="stable")
+        ranked = [it.evidence[i] for i in order]
+        checked, threshold = checked_answerability(model, it.question, it.evidence, pi, ranked)
         for rule in rules:
             row = out[rule]
-            at = 0 if it.answerable else 2
+            at = 0 if it.answerable else 3
             row[at] += 1
             row[at + 1] += int(pi >= model.threshold)
+            row[at + 2] += int(checked >= threshold)
     return out
 
 
@@ -101,12 +110,19 @@ def main() -> int:
     }
     tables = {name: table(items, model, stats) for name, items in sets.items()}
     names = sorted({r for t in tables.values() for r in t})
-    print("rule: answerable fired (the model alone answers) / unanswerable fired (... answers)")
+    print(
+        "rule: of the answerable questions it fires on, how many the model alone / with its "
+        "cross-check would answer (lost); of the unanswerable ones, how many they would answer "
+        "(refused more)"
+    )
     for rule in names:
         cells = []
         for name, t in tables.items():
-            a, a_ok, u, u_ok = t.get(rule, [0, 0, 0, 0])
-            cells.append(f"{name}: lost {a_ok} of {a}, refused {u_ok} of {u} more")
+            a, a_ok, a_checked, u, u_ok, u_checked = t.get(rule, [0] * 6)
+            cells.append(
+                f"{name}: lost {a_ok} / {a_checked} of {a}, refused {u_ok} / {u_checked} of {u}"
+                " more"
+            )
         print(f"  {rule:36} " + " | ".join(cells))
     return 0
 

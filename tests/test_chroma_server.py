@@ -107,6 +107,14 @@ def test_bundled_corpus_on_a_server_gives_the_same_retrieval_figures(
         texts = [t for t, _ in app.index.records().values()]
         return evaluate_retrieval(gold, lambda q, k: app.retriever.search(q, k=k), texts).as_dict()
 
-    assert figures(served) == figures(built_app)
+    # HNSW is approximate and its graph depends on how the vectors were inserted (threads, a
+    # server's batches): a near-tie can swap which of two overlapping passages is kept. The
+    # ranking figures must be the same; the mean length of the passages returned may move by
+    # such a swap (812.2 against 812.4 characters in one CI run of 2026-12-02)
+    served_figures, local_figures = figures(served), figures(built_app)
+    served_chars = served_figures.pop("avg_passage_chars")
+    local_chars = local_figures.pop("avg_passage_chars")
+    assert served_figures == local_figures
+    assert served_chars == pytest.approx(local_chars, rel=0.01)
     question = "Wat werkt voor mbo-2 jongeren?"
     assert answer_json(served.ask(question), []) == answer_json(built_app.ask(question), [])

@@ -412,14 +412,18 @@ def _load(path: str, mtime: float) -> AnswerModel | None:
 
 def warm_cross_check(path: Path = MODEL_PATH) -> None:
     """Start loading the cross-encoder the model's cross-check reads (beside whatever the
-    caller does next: opening the index); nothing where the model carries no cross-check."""
+    caller does next: opening the index); nothing where the model carries no cross-check.
+    The model is read through ``_load``'s cache, which ``load_model`` then finds filled."""
     try:
-        fingerprint = json.loads(path.read_text(encoding="utf-8"))["cross_check"]["reader"]
-    except (OSError, ValueError, KeyError, TypeError):
+        mtime = path.stat().st_mtime
+    except OSError:
+        return
+    model = _load(str(path), mtime)
+    if model is None or model.cross_check is None:
         return
     from .reader.reader import warm_checking_reader
 
-    warm_checking_reader(str(fingerprint))
+    warm_checking_reader(model.cross_check.reader)
 
 
 def load_model(embedder: str, path: Path = MODEL_PATH) -> AnswerModel | None:

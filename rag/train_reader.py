@@ -39,9 +39,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = Path(__file__).with_name("data") / "reader"
-FIRST_TUNED = (
-    6  # layers 6-11 and the head are tuned; 0..5 stay e5-small's (--first-tuned; 8 before)
-)
+# layers 6-11 and the head are fine-tuned; 0..5 stay e5-small's (--first-tuned; 8 before)
+FIRST_TUNED = 6
 SEED = 13
 LR_LAYERS = 1e-4
 LR_HEAD = 1e-3

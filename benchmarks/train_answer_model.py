@@ -22,9 +22,13 @@ kind (hard, off-topic, wrong premise). The held-out set and the blind batch are 
   sentences with at least this share of the best one's score) and `threshold` (refuse below
   this answerability): the highest that still answers 90 % of the answerable questions (the
   issue's target for answers; refusing more costs answers, see the table it prints).
-- **The answer-type rules** ("hoeveel" needs a quantity, a group the reports never name, ...)
-  refuse before the model is asked, and are one of its inputs; the report prints the figures
-  with them as a veto and as an input only, so what they add beside the reader is measured.
+- **The rules** of rag/answerability.py, in two families: the answer type ("hoeveel" needs a
+  quantity, "wanneer" a date, ...) and never mentioned (a name, number or group the reports
+  never use). They are one of the model's inputs, and a family's rules may also refuse before
+  the model is asked (a veto). Never-mentioned rules always veto: no evidence can answer
+  about what the reports never name. The answer-type family is fitted both ways and keeps
+  its veto only where that refuses measurably more (`VETO_MARGIN`) at the same share
+  answered: on the dev questions beside the cross-check, else out of fold.
 - **The cross-check** (default; `--no-cross-check` leaves it out): the cross-encoder of
   rag/data/reader/ reads the ranker's best sentences, and its best margin is combined with the
   model's answerability (`fit_cross_check`), fitted on the dev questions neither model trained
@@ -52,6 +56,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+
+from rag.answerability import ANSWER_TYPE, NEVER_MENTIONED, rule_family
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -81,13 +87,16 @@ MAX_MEAN_CITED = 3.5  # statements per answer, on average
 CHECK_CANDIDATES = 4
 CHECK_ORDER = "ranker"  # or "cheap": the best by the cheap score, as collected
 MIN_ANSWERED = 0.90  # share of answerable questions the refusal threshold must still answer
-# Beside the cross-check the answer-type rules stop being a veto (become an input only) where
-# that refuses at least this much more of the unanswerable dev questions at MIN_ANSWERED (one
-# of their ~270 is 0.4 points). 2026-12-02: 0.872 as an input against 0.866 as a veto, within
-# that margin; and as an input only the model and its check answered "Wat werkt voor jongeren
-# met autisme?" (a topic the reports never name) and refused "Hoeveel jongeren zijn via de
-# alliantie Kansen geplaatst bij de bvo's?" (benchmarks/README.md, the cross-encoder, step 11).
+# The answer-type rules keep their veto only where it refuses at least this much more of the
+# unanswerable dev questions at MIN_ANSWERED than giving them to the model as an input (one of
+# their ~270 is 0.4 points; a rule must measurably help, issue 9). The never-mentioned rules
+# always veto: 2026-12-02, with every rule an input only, the model and its check answered
+# "Wat werkt voor jongeren met autisme?", a topic the reports never name (benchmarks/README.md,
+# the cross-encoder, step 11).
 VETO_MARGIN = 0.02
+ALL_VETO = (ANSWER_TYPE, NEVER_MENTIONED)
+NAMES_VETO = (NEVER_MENTIONED,)
+VETO_MODES = {ALL_VETO: "every rule a veto", NAMES_VETO: "answer-type rules an input only"}
 # Hybrid passages whose sentences the reader weighs (an answer shows the first 8). 8 / 14 / 20
 # passages hold an answering sentence for 88.0 / 90.6 / 92.9 % of the answerable training
 # questions, and out of fold 14 cites the expected sentence for 0.712 of them against 0.699; but
@@ -108,8 +117,13 @@ class Item:
     match: np.ndarray  # e5 match vectors (own, neighbours')
     y: np.ndarray  # 1 where the sentence is (or holds) an expected one
     evidence: list  # rag.answer.Evidence, as collected (heuristic order)
-    type_problem: bool
+    type_problem: bool  # a rule objects (a model input)
     off_topic: bool = False  # the reports use none of its words: refused whatever the model says
+    rules: tuple[str, ...] = ()  # the rules' reasons (set by ``collected``)
+
+    def vetoed(self, vetoes: tuple[str, ...]) -> bool:
+        """Whether a rule of the families ``vetoes`` refuses it before the model."""
+        return any(rule_family(r) in vetoes for r in self.rules)
 
     @property
     def fold(self) -> int:
@@ -171,7 +185,8 @@ def collected(app, questions, cache: Path | None) -> list[Item]:
             cache.write_bytes(pickle.dumps(items))
     stats = app.index.term_stats()
     for it in items:
-        it.type_problem = bool(rule_problems(it.question, it.evidence, stats))
+        it.rules = tuple(rule_problems(it.question, it.evidence, stats))
+        it.type_problem = bool(it.rules)
         it.off_topic = unknown_topic(it.question, stats) is not None
     return items
 
@@ -262,15 +277,17 @@ def question_rows(items: list[Item], logits: list[np.ndarray], stats) -> np.ndar
     return np.vstack(rows)
 
 
-def fit_answerable(rows: np.ndarray, items: list[Item], veto: bool = True, seed: int = SEED):
-    """The answerability network on the questions the answer-type rules let through (the
-    rules refuse the others before the model is asked; without ``veto``, on all), full batch,
+def fit_answerable(
+    rows: np.ndarray, items: list[Item], vetoes: tuple[str, ...] = ALL_VETO, seed: int = SEED
+):
+    """The answerability network on the questions the rules of the families ``vetoes`` let
+    through (they refuse the others before the model is asked), full batch,
     seeded; uncalibrated (Platt scaling is fitted out of fold, in ``main``)."""
     import torch
 
     from rag.answer_model import MLPAnswerability
 
-    passed = np.asarray([not (veto and it.type_problem) for it in items])
+    passed = np.asarray([not it.vetoed(vetoes) for it in items])
     x = rows[passed]
     y = torch.tensor([float(it.answerable) for it, ok in zip(items, passed, strict=True) if ok])
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
@@ -324,24 +341,24 @@ def refused_confidence(refused: list[Item]) -> float:
 
 
 def answerable_p(
-    rows: np.ndarray, items: list[Item], veto: bool = True
+    rows: np.ndarray, items: list[Item], vetoes: tuple[str, ...] = ALL_VETO
 ) -> tuple[np.ndarray, tuple[float, float]]:
     """Out-of-fold answerability, calibrated by Platt scaling fitted on the out-of-fold
-    logits (the rules refuse first, unless not ``veto``: then they are an input only), and
-    that calibration."""
+    logits (the rules of the families ``vetoes`` refuse first; the others are an input only),
+    and that calibration."""
     from rag.answer_model import sigmoid
     from rag.train_reader import platt
 
     logits = np.zeros(len(items))
     folds = np.asarray([it.fold for it in items])
     for f in range(FOLDS):
-        model = fit_answerable(rows[folds != f], [it for it in items if it.fold != f], veto)
+        model = fit_answerable(rows[folds != f], [it for it in items if it.fold != f], vetoes)
         logits[folds == f] = model.logits(rows[folds == f])
-    passed = np.asarray([not (veto and it.type_problem) for it in items])
+    passed = np.asarray([not it.vetoed(vetoes) for it in items])
     y = np.asarray([float(it.answerable) for it in items])
     a, b = platt(logits[passed, None], y[passed])
     answer_p = sigmoid(a * logits + b)
-    if veto:
+    if not passed.all():
         answer_p[~passed] = refused_confidence(
             [it for it, ok in zip(items, passed, strict=True) if not ok]
         )
@@ -409,7 +426,7 @@ def dev_margins(items: list[Item], rank: list[np.ndarray]):
 def fit_cross_check(
     items: list[Item],
     answer_p: np.ndarray,
-    veto: bool,
+    vetoes: tuple[str, ...],
     threshold: float,
     margins: np.ndarray,
     reader: str,
@@ -430,7 +447,7 @@ def fit_cross_check(
     from rag.train_reader import auc, platt
 
     y = np.asarray([float(it.answerable) for it in items])
-    decided = np.asarray([not ((veto and it.type_problem) or it.off_topic) for it in items])
+    decided = np.asarray([not (it.vetoed(vetoes) or it.off_topic) for it in items])
     q = np.clip(answer_p, 1e-6, 1 - 1e-6)
     x = np.c_[np.log(q / (1 - q)), np.asarray(margins, dtype=float)]
 
@@ -481,12 +498,12 @@ def fit_cross_check(
 def check_on_dev(app, items: list[Item], oof: list[np.ndarray], modes: dict, args):
     """The cross-check fitted on every question neither reader trained on: the reader sets'
     dev split (out-of-fold answerability and ranker logits) and the check-dev sets (the fitted
-    model's); both candidate orders are measured, ``CHECK_ORDER`` is fitted. ``modes``: the
-    answer-type rules a veto (True) or an input only (False), each (model, out-of-fold
-    answerability); the check is fitted for both, and the rules stay a veto unless as an input
-    they refuse ``VETO_MARGIN`` more of the unanswerable dev questions at the same share
-    answered. Returns
-    (veto, the model with its check), or None where the cross-encoder cannot run."""
+    model's); both candidate orders are measured, ``CHECK_ORDER`` is fitted. ``modes``: per
+    ``VETO_MODES`` key (the rule families that veto), (model, out-of-fold answerability); the
+    check is fitted for each, and the answer-type rules keep their veto only where that
+    refuses ``VETO_MARGIN`` more of the unanswerable dev questions at the same share answered.
+    Returns (the vetoing families, the model with its check), or None where the cross-encoder
+    cannot run."""
     from rag.reader.data import check_dev_sets, load_questions, split_of
 
     stats = app.index.term_stats()
@@ -495,30 +512,31 @@ def check_on_dev(app, items: list[Item], oof: list[np.ndarray], modes: dict, arg
     extra = collected(app, questions, args.cache.with_suffix(".dev.pkl") if args.cache else None)
     print(f"cross-check dev: {len(dev)} reader-set dev questions, {len(extra)} check-dev ones")
     dev_items = [items[i] for i in dev] + extra
-    ranker = modes[True][0].ranker  # the ranker does not depend on the rules' role
+    ranker = modes[ALL_VETO][0].ranker  # the ranker does not depend on the rules' role
     dev_rank = [oof[i] for i in dev] + [rank_logits(ranker, it) for it in extra]
     read = dev_margins(dev_items, dev_rank)
     if read is None:
         return None
     reader, best = read
     fitted = {}
-    for veto, (model, answer_p) in modes.items():
-        print(f"-- the answer-type rules {'a veto' if veto else 'an input only'}")
+    for vetoes, (model, answer_p) in modes.items():
+        print(f"-- {VETO_MODES[vetoes]}")
         dev_p = np.r_[answer_p[dev], model_p(model, extra, stats)]
         for order, keep in (("cheap", 6), ("ranker", 4)):  # measured side by side
             if (order, keep) != (CHECK_ORDER, CHECK_CANDIDATES):
                 margins = best(order, keep)
                 fit_cross_check(
-                    dev_items, dev_p, veto, model.threshold, margins, reader, order, keep
+                    dev_items, dev_p, vetoes, model.threshold, margins, reader, order, keep
                 )
         margins = best(CHECK_ORDER, CHECK_CANDIDATES)
-        fitted[veto] = fit_cross_check(dev_items, dev_p, veto, model.threshold, margins, reader)
-    veto = fitted[False][1] < fitted[True][1] + VETO_MARGIN
+        fitted[vetoes] = fit_cross_check(dev_items, dev_p, vetoes, model.threshold, margins, reader)
+    vetoes = ALL_VETO if fitted[ALL_VETO][1] >= fitted[NAMES_VETO][1] + VETO_MARGIN else NAMES_VETO
     print(
-        f"answer-type rules beside the cross-check: {'a veto' if veto else 'an input only'} "
-        f"(dev refused {fitted[True][1]:.3f} as a veto, {fitted[False][1]:.3f} as an input)"
+        f"beside the cross-check: {VETO_MODES[vetoes]} (dev refused "
+        + ", ".join(f"{fitted[v][1]:.3f} with {VETO_MODES[v]}" for v in fitted)
+        + ")"
     )
-    return veto, replace(modes[veto][0], cross_check=fitted[veto][0])
+    return vetoes, replace(modes[vetoes][0], cross_check=fitted[vetoes][0])
 
 
 def report(items, logits, scores_of, answer_p, label: str):
@@ -614,46 +632,49 @@ def main() -> int:
     if args.matches != "both":  # the answerability model reads the question features only
         rows = rows[:, : len(QUESTION_FEATURES)]
     modes = {}
-    for veto, label in ((True, "the answer-type rules a veto"), (False, "the rules an input only")):
-        answer_p, calibration = answerable_p(rows, items, veto)
+    for vetoes, label in VETO_MODES.items():
+        answer_p, calibration = answerable_p(rows, items, vetoes)
         ratios, threshold = report(items, oof, softmax, answer_p, f"reader, 5-fold CV, {label}")
         negatives = [i for i, it in enumerate(items) if not it.answerable]
         refused = float(np.mean(answer_p[negatives] < threshold))
-        modes[veto] = (refused, calibration, threshold, answer_p)
-    # the rules stay a veto only where that refuses more at the same share answered (beside
-    # the cross-check, where there is one: check_on_dev decides on the dev questions)
-    veto = modes[True][0] > modes[False][0]
-    print(f"answer-type rules without a cross-check: {'a veto' if veto else 'an input only'}")
+        modes[vetoes] = (refused, calibration, threshold, answer_p)
+    # the answer-type rules keep their veto only where that refuses measurably more at the
+    # same share answered (beside the cross-check, where there is one: check_on_dev decides
+    # on the dev questions)
+    vetoes = ALL_VETO if modes[ALL_VETO][0] >= modes[NAMES_VETO][0] + VETO_MARGIN else NAMES_VETO
+    print(f"without a cross-check: {VETO_MODES[vetoes]}")
     best_hit = max(hit for hit, size in ratios.values() if size <= MAX_MEAN_CITED)
     keep_ratio = max(
         r for r, (hit, size) in ratios.items() if size <= MAX_MEAN_CITED and hit >= best_hit - 0.01
     )
-    print(f"chosen keep_ratio {keep_ratio}, threshold {modes[veto][2]:.2f} (without a check)")
+    print(f"chosen keep_ratio {keep_ratio}, threshold {modes[vetoes][2]:.2f} (without a check)")
     n_ans = sum(it.answerable for it in items)
     ranker = fit_ranker(items, ranker_matches=ranker_matches)
 
-    def fitted(veto: bool) -> AnswerModel:
-        _, calibration, threshold, _ = modes[veto]
+    def fitted(vetoes: tuple[str, ...]) -> AnswerModel:
+        _, calibration, threshold, _ = modes[vetoes]
         return AnswerModel(
             app.index.embedder.name,
             ranker,
-            replace(fit_answerable(rows, items, veto), platt=calibration),
+            replace(fit_answerable(rows, items, vetoes), platt=calibration),
             round(threshold, 3),
             keep_ratio,
             f"{len(training_sets())} training sets (rag.reader.data.training_sets): {n_ans} "
             f"answerable, {len(items) - n_ans} unanswerable questions; seed {SEED}",
-            rules_veto=veto,
-            vetoed_confidence=round(refused_confidence([it for it in items if it.type_problem]), 4),
+            vetoes=vetoes,
+            vetoed_confidence=round(
+                refused_confidence([it for it in items if it.vetoed(vetoes)]), 4
+            ),
             off_topic_confidence=round(refused_confidence([it for it in items if it.off_topic]), 4),
             candidate_passages=CANDIDATE_PASSAGES,
         )
 
-    model = fitted(veto)
+    model = fitted(vetoes)
     if args.cross_check:
-        both = {v: (fitted(v) if v != veto else model, modes[v][3]) for v in (True, False)}
-        checked = check_on_dev(app, items, oof, both, args)
+        each = {v: (fitted(v) if v != vetoes else model, modes[v][3]) for v in VETO_MODES}
+        checked = check_on_dev(app, items, oof, each, args)
         if checked is not None:
-            veto, model = checked
+            vetoes, model = checked
     if not args.dry_run:
         model.save(args.out)
         print(f"written {args.out} and its .npz")

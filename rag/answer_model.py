@@ -44,6 +44,7 @@ from .answer_features import (
     sentence_matrix,
     softmax,
 )
+from .answerability import RULE_FAMILIES, rule_family
 from .bm25 import TermStats
 
 if TYPE_CHECKING:
@@ -284,8 +285,9 @@ class AnswerModel:
     keep_ratio: float  # cite further sentences scoring at least this share of the best
     trained_on: str
     question_features: tuple[str, ...] = QUESTION_FEATURES  # what ``answerable`` reads
-    # the answer-type rules refuse before the model is asked (else they are one of its inputs)
-    rules_veto: bool = True
+    # the families of answer-type rules (rag.answerability.RULE_FAMILIES) that refuse before
+    # the model is asked; the others' rules are one of its inputs
+    vetoes: tuple[str, ...] = RULE_FAMILIES
     # the probability reported when a rule refuses before the model (the share of such
     # training questions the reports do answer): the answer-type rules, the off-topic check
     vetoed_confidence: float = 0.0
@@ -302,6 +304,10 @@ class AnswerModel:
             matches = match_matrix(evidence) if self.ranker.reads_matches else None
             return self.ranker.logits(x, matches)
         return self.ranker.logits(x)
+
+    def vetoing(self, rules: Sequence[str]) -> list[str]:
+        """Those of the rules' reasons that refuse before the model (the rest are its input)."""
+        return [r for r in rules if rule_family(r) in self.vetoes]
 
     def scores(self, logits: np.ndarray) -> np.ndarray:
         """Ranker logits to the scores sentences are cited by: the probability of answering
@@ -348,7 +354,7 @@ class AnswerModel:
             "threshold": self.threshold,
             "keep_ratio": self.keep_ratio,
             "trained_on": self.trained_on,
-            "rules": "veto" if self.rules_veto else "input",
+            "vetoes": list(self.vetoes),
             "vetoed_confidence": self.vetoed_confidence,
             "off_topic_confidence": self.off_topic_confidence,
             "candidate_passages": self.candidate_passages,
@@ -392,6 +398,11 @@ def _load(path: str, mtime: float) -> AnswerModel | None:
             else Logistic.from_state(data["answerable"])
         )
         cross_check = CrossCheck.from_state(data["cross_check"]) if "cross_check" in data else None
+        # before 2026-12-02 every rule was a veto ("rules": "veto") or none was ("input")
+        old = RULE_FAMILIES if data.get("rules", "veto") == "veto" else ()
+        vetoes = tuple(str(f) for f in data.get("vetoes", old))
+        if not set(vetoes) <= set(RULE_FAMILIES):
+            raise ValueError(f"unknown rule families {vetoes}")
     except (OSError, KeyError, TypeError, ValueError):
         return None
     return AnswerModel(
@@ -402,7 +413,7 @@ def _load(path: str, mtime: float) -> AnswerModel | None:
         float(data["keep_ratio"]),
         str(data.get("trained_on", "")),
         wanted,
-        data.get("rules", "veto") == "veto",
+        vetoes,
         float(data.get("vetoed_confidence", 0.0)),
         float(data.get("off_topic_confidence", 0.0)),
         int(data.get("candidate_passages", 8)),

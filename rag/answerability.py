@@ -10,6 +10,12 @@ Classic question-answering checks, each general and each explained in the refusa
   because a question mentions 2022);
 - a proper name in a Dutch question (Duitsland, an organisation) must occur in the reports:
   they cannot answer about what they never mention.
+
+The rules are of two families (``rule_family``): the **answer type** (the evidence lacks the
+kind of answer asked for: a number, share, amount, duration or date) and **never mentioned**
+(the question names a year, number, name or thing the reports never use). The trained model
+(rag/answer_model.py) says per family whether its rules refuse before it or are one of its
+inputs (``AnswerModel.vetoes``), as measured by benchmarks/train_answer_model.py.
 """
 
 from __future__ import annotations
@@ -478,6 +484,16 @@ def problems(
             if name not in starts and not known(name):
                 found.append(f"the reports never mention {name}")
     return found
+
+
+ANSWER_TYPE = "answer type"
+NEVER_MENTIONED = "never mentioned"
+RULE_FAMILIES = (ANSWER_TYPE, NEVER_MENTIONED)
+
+
+def rule_family(reason: str) -> str:
+    """The family of a reason ``problems`` gave: ``NEVER_MENTIONED`` or ``ANSWER_TYPE``."""
+    return NEVER_MENTIONED if "never mention" in reason else ANSWER_TYPE
 
 
 def asks_type(question: str) -> bool:

@@ -73,10 +73,11 @@ def judge(
 ) -> Judgement:
     """Answer or refuse, and why; ``evidence`` as collected (heuristic order).
 
-    With the trained ``model``, the answerability model decides, with the answer-type rules as
-    one of its inputs (or, for a model trained with them as a veto, after they refused what
-    they object to); the judgement then carries the evidence as the ranker orders it. Without
-    it, the best heuristic score must reach ``min_score``."""
+    With the trained ``model``, the answerability model decides, after the rules of the
+    families it was trained to let veto (``AnswerModel.vetoes``) refused what they object to;
+    the other rules are one of its inputs and explain its refusal. The judgement then carries
+    the evidence as the ranker orders it. Without it, the best heuristic score must reach
+    ``min_score``."""
     if not evidence:
         return Judgement(False, 0.0, ("no passages found",))
     rules = rule_problems(question, evidence, stats)
@@ -89,18 +90,19 @@ def judge(
     if model is not None:
         ranked, logits = rank_evidence(model, question, evidence, stats)
         p = model.answerability(question, ranked, logits, stats, bool(rules))
-        if not (off or (rules and model.rules_veto)):  # refused before the model otherwise
+        vetoed = model.vetoing(rules)
+        if not (off or vetoed):  # refused before the model otherwise
             p, threshold = checked_answerability(model, question, evidence, p, ranked)
         else:
             threshold = model.threshold
         weak = p < threshold
-        if not model.rules_veto:  # an input of the model: they explain a refusal, cause none
-            reasons = [r for r in reasons if r not in rules] + (rules if weak else [])
-        if weak and (not reasons or not model.rules_veto):
-            reasons.insert(0, f"weak evidence (answerability {p:.2f} < {threshold:.2f})")
+        inputs = [r for r in rules if r not in vetoed]  # they explain a refusal, cause none
+        reasons = [r for r in reasons if r not in inputs]
+        if weak and not reasons:
+            reasons = [f"weak evidence (answerability {p:.2f} < {threshold:.2f})", *inputs]
         if off:  # refused before the model: report how often such questions are answered
             p = min(p, model.off_topic_confidence)
-        elif rules and model.rules_veto:
+        elif vetoed:
             p = min(p, model.vetoed_confidence)
         return Judgement(not reasons, p, tuple(reasons), tuple(ranked))
     score = evidence[0].score

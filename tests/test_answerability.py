@@ -200,6 +200,41 @@ def test_ask_refuses_and_says_why(built_app, question: str):
     assert answer.notes[0].startswith("refused:")
 
 
+def test_rule_families_veto_before_the_model_only_where_the_model_says(built_app):
+    from dataclasses import replace
+
+    from rag.answer import AnswerSettings, candidate_evidence
+    from rag.answerability import ANSWER_TYPE, NEVER_MENTIONED, rule_family
+    from rag.refusal import judge
+
+    assert rule_family("asks about autisme, which the reports never mention") == NEVER_MENTIONED
+    assert rule_family("the reports never mention 2031") == NEVER_MENTIONED
+    assert rule_family("asks for an amount of money; no amount in the evidence") == ANSWER_TYPE
+    model = load_model(built_app.index.embedder.name)
+    assert model is not None
+    stats = built_app.index.term_stats()
+    every = replace(model, vetoes=(ANSWER_TYPE, NEVER_MENTIONED))
+    names = replace(model, vetoes=(NEVER_MENTIONED,))
+    money = "Hoeveel euro subsidie kreeg de alliantie Kansen?"  # no amount in the reports
+    evidence = candidate_evidence(money, built_app.retriever, AnswerSettings(), 8)[1]
+    rule = "asks for an amount of money; no amount in the evidence"
+    vetoed = judge(money, evidence, stats, model=every)
+    assert not vetoed.grounded and vetoed.reasons == (rule,)
+    assert vetoed.score <= every.vetoed_confidence
+    # an input only: the model (and its check) decide; the rule explains a refusal, causes none
+    decided = judge(money, evidence, stats, model=names)
+    if decided.grounded:
+        assert decided.reasons == ()
+    else:
+        assert decided.reasons[0].startswith("weak evidence") and rule in decided.reasons
+    # a group the reports never name is refused before the model under either
+    autism = "Wat werkt voor jongeren met autisme?"
+    evidence = candidate_evidence(autism, built_app.retriever, AnswerSettings(), 8)[1]
+    for m in (every, names):
+        judged = judge(autism, evidence, stats, model=m)
+        assert not judged.grounded and any("autisme" in r for r in judged.reasons)
+
+
 def test_ask_without_the_model_uses_the_heuristic_threshold(built_app):
     from rag.answer import AnswerSettings
     from rag.ask import ask

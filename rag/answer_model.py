@@ -455,8 +455,17 @@ def check_candidates(
     by the ranker (``ranked``: the ranker's order) for a check fitted that way."""
     if check.order != "ranker":
         return sorted(evidence, key=lambda ev: -ev.score)[: check.candidates]
+    return ranker_first(evidence, ranked, check.candidates)
+
+
+def ranker_first(
+    evidence: Sequence[Evidence], ranked: Sequence[Evidence], keep: int
+) -> list[Evidence]:
+    """The ranker's first ``keep`` sentences (``ranked``: its order) as collected in
+    ``evidence`` (their ``score`` the cheap one): what the cross-check reads, and what the
+    cross-encoder trains on (rag/train_reader.py)."""
     collected = {(ev.passage.chunk_id, ev.start): ev for ev in evidence}
-    return [collected[(ev.passage.chunk_id, ev.start)] for ev in ranked[: check.candidates]]
+    return [collected[(ev.passage.chunk_id, ev.start)] for ev in ranked[:keep]]
 
 
 def checked_answerability(

@@ -115,6 +115,20 @@ def test_follow_up_is_read_with_the_previous_question(question, previous, expect
     assert app_chat.rewrite_followup(question, previous) == (expected or question)
 
 
+@pytest.mark.parametrize(
+    ("question", "alone"),
+    [
+        ("En hoeveel allianties zijn er opgezet?", True),
+        ("En wat werkt voor ouders van jongeren?", True),
+        ("En voor mbo-4?", False),
+        ("En ouders?", False),
+        ("Maar bij werkgevers in de zorg?", False),
+    ],
+)
+def test_only_a_whole_question_is_read_alone_after_its_completion_is_refused(question, alone):
+    assert app_chat.stands_alone(question) is alone
+
+
 def test_follow_up_turn_asks_and_shows_the_rewritten_question(built_app, what_works):
     turn = app_chat.chat_turn(built_app, "En voor mbo-4?", what_works.history, what_works.asked)
     assert turn.asked == "Wat werkt voor mbo-4?"

@@ -63,6 +63,15 @@ def is_followup(question: str) -> bool:
     return bool(_LEAD.match(question)) or len(_WORD.findall(question)) <= 3
 
 
+def stands_alone(question: str) -> bool:
+    """Whether a question that looks like a follow-up is a whole question read alone: past
+    its lead word ("En ..."), at least four words and not a preposition first ("En hoeveel
+    allianties zijn er opgezet?", not "En voor mbo-4?" or "En ouders?")."""
+    rest = _LEAD.sub("", question.strip(), count=1)
+    words = _WORD.findall(rest)
+    return len(words) >= 4 and words[0].lower() not in _PREPOSITIONS
+
+
 def rewrite_followup(question: str, previous: str | None) -> str:
     """The question to ask: a follow-up completed from the previous question (rules above)."""
     question = question.strip()
@@ -287,12 +296,13 @@ def read_followup(
     years: Sequence[Any] | None = None,
 ) -> Answer:
     """The answer to a question as completed from the conversation, or as typed when the
-    completed one finds no answer and the typed one does (a new question that looked like a
-    follow-up). Not the more confident of two answers: a fragment such as "En voor mbo-4?"
-    read alone gets confident answers about anything."""
+    completed one finds no answer and the typed one, a whole question (``stands_alone``),
+    does (a new question that looked like a follow-up). Not the more confident of two
+    answers, and never a fragment read alone: "En voor mbo-4?" alone gets confident answers
+    about anything (the reader cited four sentences on cooperation at 0.97)."""
     ask = functools.partial(app.ask, reports=list(reports or []) or None, years=_years(years))
     read = ask(completed)
-    if completed == typed or read.grounded:
+    if completed == typed or read.grounded or not stands_alone(typed):
         return read
     alone = ask(typed)
     return alone if alone.grounded else read

@@ -30,7 +30,7 @@ log = logging.getLogger("watwerkt")
 EXAMPLES = """\
 voorbeelden / examples:
   watwerkt ask "Wat werkt voor mbo-2 jongeren?"
-  watwerkt ask "Hoeveel jongeren zijn via de alliantie Kansen geplaatst?" --json
+  watwerkt ask "Hoeveel allianties zijn er opgezet?" --json
   watwerkt search "Wat werkt voor mbo-2 jongeren?"
   watwerkt search "ouderbetrokkenheid" -k 3 --report regioplan-2020
   watwerkt ingest rapporten/ --json

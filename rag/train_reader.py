@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         "--first-tuned",
         type=int,
         default=FIRST_TUNED,
-        help="the first of the layers fine-tuned (default %(default)s: layers 8-11)",
+        help="the first of the layers fine-tuned (default %(default)s: layers 6-11)",
     )
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument(

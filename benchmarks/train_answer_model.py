@@ -107,6 +107,13 @@ VETO_MODES = {ALL_VETO: "every rule a veto", NAMES_VETO: "answer-type rules an i
 CANDIDATE_PASSAGES = 8
 
 
+def vetoes_kept(refused: dict) -> tuple[str, ...]:
+    """The vetoing families: every rule only where that refuses ``VETO_MARGIN`` more of the
+    unanswerable questions (``refused``: per ``VETO_MODES`` key) than the answer-type rules as
+    an input only."""
+    return ALL_VETO if refused[ALL_VETO] >= refused[NAMES_VETO] + VETO_MARGIN else NAMES_VETO
+
+
 @dataclass
 class Item:
     qid: str
@@ -530,7 +537,7 @@ def check_on_dev(app, items: list[Item], oof: list[np.ndarray], modes: dict, arg
                 )
         margins = best(CHECK_ORDER, CHECK_CANDIDATES)
         fitted[vetoes] = fit_cross_check(dev_items, dev_p, vetoes, model.threshold, margins, reader)
-    vetoes = ALL_VETO if fitted[ALL_VETO][1] >= fitted[NAMES_VETO][1] + VETO_MARGIN else NAMES_VETO
+    vetoes = vetoes_kept({v: refused for v, (_, refused) in fitted.items()})
     print(
         f"beside the cross-check: {VETO_MODES[vetoes]} (dev refused "
         + ", ".join(f"{fitted[v][1]:.3f} with {VETO_MODES[v]}" for v in fitted)
@@ -641,7 +648,7 @@ def main() -> int:
     # the answer-type rules keep their veto only where that refuses measurably more at the
     # same share answered (beside the cross-check, where there is one: check_on_dev decides
     # on the dev questions)
-    vetoes = ALL_VETO if modes[ALL_VETO][0] >= modes[NAMES_VETO][0] + VETO_MARGIN else NAMES_VETO
+    vetoes = vetoes_kept({v: mode[0] for v, mode in modes.items()})
     print(f"without a cross-check: {VETO_MODES[vetoes]}")
     best_hit = max(hit for hit, size in ratios.values() if size <= MAX_MEAN_CITED)
     keep_ratio = max(

@@ -285,8 +285,8 @@ class AnswerModel:
     keep_ratio: float  # cite further sentences scoring at least this share of the best
     trained_on: str
     question_features: tuple[str, ...] = QUESTION_FEATURES  # what ``answerable`` reads
-    # the families of answer-type rules (rag.answerability.RULE_FAMILIES) that refuse before
-    # the model is asked; the others' rules are one of its inputs
+    # the rule families (rag.answerability.RULE_FAMILIES) whose rules refuse before the model
+    # is asked; the other families' rules are one of its inputs
     vetoes: tuple[str, ...] = RULE_FAMILIES
     # the probability reported when a rule refuses before the model (the share of such
     # training questions the reports do answer): the answer-type rules, the off-topic check
